@@ -86,11 +86,11 @@ unit-bins: $(UNIT_BINS)
 selftest-bins: $(SELFTEST_BINS)
 
 lib/tests/%: lib/tests/%.c lib/libkestrel.a $(HDRS) $(KSFT)/kselftest_harness.h
-	$(CC) $(CFLAGS) -I$(KSFT) -o $@ $< lib/libkestrel.a $(LDLIBS_LIB)
+	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $< lib/libkestrel.a $(LDLIBS_LIB) -lpthread
 
 selftests/%_test: selftests/%_test.c lib/libkestrel.a $(HDRS) \
 		  $(KSFT)/kselftest_harness.h
-	$(CC) $(CFLAGS) -I$(KSFT) -o $@ $< lib/libkestrel.a $(LDLIBS_LIB)
+	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $< lib/libkestrel.a $(LDLIBS_LIB) -lpthread
 
 deps:
 	tools/deps

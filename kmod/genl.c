@@ -36,6 +36,17 @@ static int kestrel_require_admin(struct sk_buff *skb, struct genl_info *info)
 	return -EPERM;
 }
 
+/*
+ * A required attribute: mark it missing (NLMSGERR_ATTR_MISS_TYPE) and say
+ * which in plain words, since older tools print only the message.
+ */
+#define KESTREL_REQ_ATTR(info, attr, what) ({				\
+	bool __missing = GENL_REQ_ATTR_CHECK(info, attr);		\
+	if (__missing)							\
+		GENL_SET_ERR_MSG(info, "missing attribute: " what);	\
+	__missing;							\
+})
+
 /* Domain commands need a backend; say why there is none. */
 static int kestrel_require_backend(struct genl_info *info)
 {
@@ -106,9 +117,9 @@ static int kestrel_cmd_domain_create(struct sk_buff *skb,
 	err = kestrel_require_admin(skb, info);
 	if (err)
 		return err;
-	if (GENL_REQ_ATTR_CHECK(info, KESTREL_A_DOM_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, KESTREL_A_DOM_MEMORY) ||
-	    GENL_REQ_ATTR_CHECK(info, KESTREL_A_DOM_VCPUS))
+	if (KESTREL_REQ_ATTR(info, KESTREL_A_DOM_NAME, "domain name") ||
+	    KESTREL_REQ_ATTR(info, KESTREL_A_DOM_MEMORY, "memory size") ||
+	    KESTREL_REQ_ATTR(info, KESTREL_A_DOM_VCPUS, "vCPU count"))
 		return -EINVAL;
 	err = kestrel_require_backend(info);
 	if (err)

@@ -61,7 +61,7 @@ char *kestrel_features_string(uint64_t features, char *buf, size_t len)
 	for (bit = 0; bit < 64; bit++) {
 		const char *name = kestrel_feature_name(bit);
 		char unknown[16];
-		int n;
+		size_t n;
 
 		if (!(features & (1ULL << bit)))
 			continue;
@@ -69,10 +69,11 @@ char *kestrel_features_string(uint64_t features, char *buf, size_t len)
 			snprintf(unknown, sizeof(unknown), "bit%u", bit);
 			name = unknown;
 		}
-		n = snprintf(buf + used, len > used ? len - used : 0, "%s%s",
-			     used ? " " : "", name);
-		if (n < 0 || (size_t)n >= len - used)
+		/* Whole names only: stop before one that does not fit. */
+		n = strlen(name) + (used ? 1 : 0);
+		if (used + n >= len)
 			break;
+		sprintf(buf + used, "%s%s", used ? " " : "", name);
 		used += n;
 	}
 	return buf;
