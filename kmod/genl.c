@@ -13,6 +13,7 @@
 #include <net/genetlink.h>
 
 #include "kestrel.h"
+#include "domain.h"
 
 static struct genl_family kestrel_genl_family;
 
@@ -100,6 +101,105 @@ err_free:
 	return err;
 }
 
+/* ---- domains ---- */
+
+static int kestrel_fill_domain(struct sk_buff *msg, struct kestrel_domain *dom,
+			       u32 portid, u32 seq, int flags, u8 cmd,
+			       bool want_xml)
+{
+	u32 state, reason;
+	void *hdr;
+
+	hdr = genlmsg_put(msg, portid, seq, &kestrel_genl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	kestrel_domain_get_state(dom, &state, &reason);
+	if (nla_put_u32(msg, KESTREL_A_DOM_ID, dom->id) ||
+	    nla_put_string(msg, KESTREL_A_DOM_NAME, dom->name) ||
+	    nla_put(msg, KESTREL_A_DOM_UUID, KESTREL_UUID_LEN, dom->uuid) ||
+	    nla_put_u32(msg, KESTREL_A_DOM_STATE, state) ||
+	    nla_put_u32(msg, KESTREL_A_DOM_REASON, reason) ||
+	    nla_put_u64_64bit(msg, KESTREL_A_DOM_MEMORY, dom->mem.size,
+			      KESTREL_A_PAD) ||
+	    nla_put_u32(msg, KESTREL_A_DOM_VCPUS, dom->nr_vcpus) ||
+	    nla_put_u64_64bit(msg, KESTREL_A_DOM_CPU_TIME,
+			      kestrel_domain_cpu_time(dom), KESTREL_A_PAD) ||
+	    (want_xml && dom->xml_len &&
+	     nla_put(msg, KESTREL_A_DOM_XML, dom->xml_len, dom->xml))) {
+		genlmsg_cancel(msg, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return 0;
+}
+
+static int kestrel_reply_domain(struct genl_info *info,
+				struct kestrel_domain *dom, bool want_xml)
+{
+	struct sk_buff *msg;
+	int err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE + (want_xml ? dom->xml_len : 0),
+			  GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = kestrel_fill_domain(msg, dom, info->snd_portid, info->snd_seq, 0,
+				  info->genlhdr->cmd, want_xml);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
+			 gfp_t gfp)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, gfp);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kestrel_genl_family, 0,
+			  KESTREL_CMD_DOMAIN_EVENT);
+	if (!hdr ||
+	    nla_put_u32(msg, KESTREL_A_DOM_ID, dom->id) ||
+	    nla_put_string(msg, KESTREL_A_DOM_NAME, dom->name) ||
+	    nla_put(msg, KESTREL_A_DOM_UUID, KESTREL_UUID_LEN, dom->uuid) ||
+	    nla_put_u32(msg, KESTREL_A_EVENT, event) ||
+	    nla_put_u32(msg, KESTREL_A_EVENT_DETAIL, detail)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&kestrel_genl_family, msg, 0,
+			  KESTREL_MCGRP_EVENTS_ID, gfp);
+}
+
+/* The domain a request names by ID, name or UUID, with a reference. */
+static struct kestrel_domain *kestrel_lookup(struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct kestrel_domain *dom;
+
+	if (tb[KESTREL_A_DOM_ID])
+		dom = kestrel_domain_get_by_id(nla_get_u32(tb[KESTREL_A_DOM_ID]));
+	else if (tb[KESTREL_A_DOM_NAME])
+		dom = kestrel_domain_get_by_name(nla_data(tb[KESTREL_A_DOM_NAME]));
+	else if (tb[KESTREL_A_DOM_UUID])
+		dom = kestrel_domain_get_by_uuid(nla_data(tb[KESTREL_A_DOM_UUID]));
+	else {
+		GENL_SET_ERR_MSG(info, "missing attribute: domain ID, name or UUID");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!dom) {
+		GENL_SET_ERR_MSG(info, "Domain not found");
+		return ERR_PTR(-ENOENT);
+	}
+	return dom;
+}
+
 static const struct nla_policy kestrel_create_policy[KESTREL_A_MAX + 1] = {
 	[KESTREL_A_DOM_NAME] = { .type = NLA_NUL_STRING,
 				 .len = KESTREL_NAME_MAX - 1 },
@@ -112,33 +212,284 @@ static const struct nla_policy kestrel_create_policy[KESTREL_A_MAX + 1] = {
 static int kestrel_cmd_domain_create(struct sk_buff *skb,
 				     struct genl_info *info)
 {
+	struct nlattr **tb = info->attrs;
+	struct kestrel_domain *dom;
+	struct nlattr *xml;
 	int err;
 
-	err = kestrel_require_admin(skb, info);
-	if (err)
-		return err;
 	if (KESTREL_REQ_ATTR(info, KESTREL_A_DOM_NAME, "domain name") ||
 	    KESTREL_REQ_ATTR(info, KESTREL_A_DOM_MEMORY, "memory size") ||
 	    KESTREL_REQ_ATTR(info, KESTREL_A_DOM_VCPUS, "vCPU count"))
 		return -EINVAL;
-	err = kestrel_require_backend(info);
+	xml = tb[KESTREL_A_DOM_XML];
+	err = kestrel_domain_create(nla_data(tb[KESTREL_A_DOM_NAME]),
+				    tb[KESTREL_A_DOM_UUID] ?
+				    nla_data(tb[KESTREL_A_DOM_UUID]) : NULL,
+				    nla_get_u64(tb[KESTREL_A_DOM_MEMORY]),
+				    nla_get_u32(tb[KESTREL_A_DOM_VCPUS]),
+				    xml ? nla_data(xml) : NULL,
+				    xml ? nla_len(xml) : 0,
+				    info->extack, &dom);
 	if (err)
 		return err;
-	GENL_SET_ERR_MSG(info, "domain creation is not implemented yet");
-	return -EOPNOTSUPP;
+	err = kestrel_reply_domain(info, dom, false);
+	kestrel_domain_put(dom);
+	return err;
 }
+
+/* Commands that only name a domain. */
+static const struct nla_policy kestrel_select_policy[KESTREL_A_MAX + 1] = {
+	[KESTREL_A_DOM_ID] = { .type = NLA_U32 },
+	[KESTREL_A_DOM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KESTREL_NAME_MAX - 1 },
+	[KESTREL_A_DOM_UUID] = NLA_POLICY_EXACT_LEN(KESTREL_UUID_LEN),
+};
+
+static const struct nla_policy kestrel_get_policy[KESTREL_A_MAX + 1] = {
+	[KESTREL_A_DOM_ID] = { .type = NLA_U32 },
+	[KESTREL_A_DOM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KESTREL_NAME_MAX - 1 },
+	[KESTREL_A_DOM_UUID] = NLA_POLICY_EXACT_LEN(KESTREL_UUID_LEN),
+	[KESTREL_A_DOM_WANT_XML] = { .type = NLA_FLAG },
+};
+
+static int kestrel_cmd_domain_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct kestrel_domain *dom = kestrel_lookup(info);
+	int err;
+
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = kestrel_reply_domain(info, dom,
+				   nla_get_flag(info->attrs[KESTREL_A_DOM_WANT_XML]));
+	kestrel_domain_put(dom);
+	return err;
+}
+
+/* cb->args[0]: the last ID dumped, so that a dump resumes after it. */
+static int kestrel_dump_domains(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kestrel_domain *dom;
+	u32 last = cb->args[0];
+	int err;
+
+	while ((dom = kestrel_domain_get_next(last))) {
+		err = kestrel_fill_domain(skb, dom, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					  KESTREL_CMD_DOMAIN_GET, false);
+		last = dom->id;
+		kestrel_domain_put(dom);
+		if (err)
+			break;
+		cb->args[0] = last;
+	}
+	return skb->len;
+}
+
+static int kestrel_lifecycle(struct sk_buff *skb, struct genl_info *info,
+			     int (*op)(struct kestrel_domain *dom,
+				       struct netlink_ext_ack *extack))
+{
+	struct kestrel_domain *dom;
+	int err;
+
+	dom = kestrel_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = op(dom, info->extack);
+	kestrel_domain_put(dom);
+	return err;
+}
+
+static int kestrel_cmd_domain_start(struct sk_buff *skb, struct genl_info *info)
+{
+	return kestrel_lifecycle(skb, info, kestrel_domain_start);
+}
+
+static int kestrel_cmd_domain_pause(struct sk_buff *skb, struct genl_info *info)
+{
+	return kestrel_lifecycle(skb, info, kestrel_domain_pause);
+}
+
+static int kestrel_cmd_domain_resume(struct sk_buff *skb, struct genl_info *info)
+{
+	return kestrel_lifecycle(skb, info, kestrel_domain_resume);
+}
+
+static int kestrel_cmd_domain_destroy(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	return kestrel_lifecycle(skb, info, kestrel_domain_destroy);
+}
+
+static int kestrel_cmd_domain_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	u64 exits[KESTREL_EXIT_COUNT], *times;
+	struct kestrel_domain *dom;
+	struct sk_buff *msg;
+	void *hdr;
+	int err = -EMSGSIZE;
+
+	dom = kestrel_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	times = kcalloc(dom->nr_vcpus, sizeof(*times), GFP_KERNEL);
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!times || !msg) {
+		err = -ENOMEM;
+		goto err;
+	}
+	kestrel_domain_get_stats(dom, exits, times);
+	hdr = genlmsg_put_reply(msg, info, &kestrel_genl_family, 0,
+				KESTREL_CMD_DOMAIN_STATS);
+	if (!hdr ||
+	    nla_put_u32(msg, KESTREL_A_DOM_ID, dom->id) ||
+	    nla_put(msg, KESTREL_A_STAT_EXITS, sizeof(exits), exits) ||
+	    nla_put(msg, KESTREL_A_STAT_VCPU_TIME,
+		    dom->nr_vcpus * sizeof(*times), times))
+		goto err;
+	genlmsg_end(msg, hdr);
+	kfree(times);
+	kestrel_domain_put(dom);
+	return genlmsg_reply(msg, info);
+
+err:
+	nlmsg_free(msg);
+	kfree(times);
+	kestrel_domain_put(dom);
+	return err;
+}
+
+static const struct nla_policy kestrel_regs_policy[KESTREL_A_MAX + 1] = {
+	[KESTREL_A_DOM_ID] = { .type = NLA_U32 },
+	[KESTREL_A_DOM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KESTREL_NAME_MAX - 1 },
+	[KESTREL_A_DOM_UUID] = NLA_POLICY_EXACT_LEN(KESTREL_UUID_LEN),
+	[KESTREL_A_VCPU_ID] = { .type = NLA_U32 },
+	[KESTREL_A_VCPU_REGS] = NLA_POLICY_EXACT_LEN(sizeof(struct kestrel_regs)),
+	[KESTREL_A_VCPU_SREGS] = NLA_POLICY_EXACT_LEN(sizeof(struct kestrel_sregs)),
+};
+
+static int kestrel_cmd_vcpu_get_regs(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct kestrel_sregs sregs = {};
+	struct kestrel_regs regs = {};
+	struct kestrel_domain *dom;
+	struct sk_buff *msg;
+	void *hdr;
+	u32 vcpu;
+	int err;
+
+	if (KESTREL_REQ_ATTR(info, KESTREL_A_VCPU_ID, "vCPU"))
+		return -EINVAL;
+	vcpu = nla_get_u32(info->attrs[KESTREL_A_VCPU_ID]);
+	dom = kestrel_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = kestrel_domain_get_regs(dom, vcpu, &regs, &sregs, info->extack);
+	kestrel_domain_put(dom);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &kestrel_genl_family, 0,
+				KESTREL_CMD_VCPU_GET_REGS);
+	if (!hdr || nla_put_u32(msg, KESTREL_A_VCPU_ID, vcpu) ||
+	    nla_put(msg, KESTREL_A_VCPU_REGS, sizeof(regs), &regs) ||
+	    nla_put(msg, KESTREL_A_VCPU_SREGS, sizeof(sregs), &sregs)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int kestrel_cmd_vcpu_set_regs(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct kestrel_domain *dom;
+	int err;
+
+	if (KESTREL_REQ_ATTR(info, KESTREL_A_VCPU_ID, "vCPU"))
+		return -EINVAL;
+	if (!tb[KESTREL_A_VCPU_REGS] && !tb[KESTREL_A_VCPU_SREGS]) {
+		GENL_SET_ERR_MSG(info, "missing attribute: registers");
+		return -EINVAL;
+	}
+	dom = kestrel_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = kestrel_domain_set_regs(dom, nla_get_u32(tb[KESTREL_A_VCPU_ID]),
+				      tb[KESTREL_A_VCPU_REGS] ?
+				      nla_data(tb[KESTREL_A_VCPU_REGS]) : NULL,
+				      tb[KESTREL_A_VCPU_SREGS] ?
+				      nla_data(tb[KESTREL_A_VCPU_SREGS]) : NULL,
+				      info->extack);
+	kestrel_domain_put(dom);
+	return err;
+}
+
+/* genl_ops.internal_flags */
+#define KESTREL_OP_ADMIN	BIT(0)	/* needs CAP_SYS_ADMIN */
+#define KESTREL_OP_DOMAIN	BIT(1)	/* needs a backend */
+
+/*
+ * Privilege first, then the backend: checked here for every command so
+ * that no handler can forget either.
+ */
+static int kestrel_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			    struct genl_info *info)
+{
+	int err = 0;
+
+	if (ops->internal_flags & KESTREL_OP_ADMIN)
+		err = kestrel_require_admin(skb, info);
+	if (!err && (ops->internal_flags & KESTREL_OP_DOMAIN))
+		err = kestrel_require_backend(info);
+	return err;
+}
+
+#define KESTREL_DOM_OP(c, fn, pol, flags)		\
+	{						\
+		.cmd = (c),				\
+		.doit = (fn),				\
+		.policy = (pol),			\
+		.maxattr = KESTREL_A_MAX,		\
+		.internal_flags = KESTREL_OP_DOMAIN | (flags), \
+	}
 
 static const struct genl_ops kestrel_genl_ops[] = {
 	{
 		.cmd = KESTREL_CMD_GET_INFO,
 		.doit = kestrel_cmd_get_info,
 	},
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_CREATE, kestrel_cmd_domain_create,
+		       kestrel_create_policy, KESTREL_OP_ADMIN),
 	{
-		.cmd = KESTREL_CMD_DOMAIN_CREATE,
-		.doit = kestrel_cmd_domain_create,
-		.policy = kestrel_create_policy,
+		.cmd = KESTREL_CMD_DOMAIN_GET,
+		.doit = kestrel_cmd_domain_get,
+		.dumpit = kestrel_dump_domains,
+		.policy = kestrel_get_policy,
 		.maxattr = KESTREL_A_MAX,
+		.internal_flags = KESTREL_OP_DOMAIN,
 	},
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_START, kestrel_cmd_domain_start,
+		       kestrel_select_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_PAUSE, kestrel_cmd_domain_pause,
+		       kestrel_select_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_RESUME, kestrel_cmd_domain_resume,
+		       kestrel_select_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_DESTROY, kestrel_cmd_domain_destroy,
+		       kestrel_select_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_STATS, kestrel_cmd_domain_stats,
+		       kestrel_select_policy, 0),
+	KESTREL_DOM_OP(KESTREL_CMD_VCPU_GET_REGS, kestrel_cmd_vcpu_get_regs,
+		       kestrel_regs_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_VCPU_SET_REGS, kestrel_cmd_vcpu_set_regs,
+		       kestrel_regs_policy, KESTREL_OP_ADMIN),
 };
 
 static struct genl_family kestrel_genl_family __ro_after_init = {
@@ -146,6 +497,7 @@ static struct genl_family kestrel_genl_family __ro_after_init = {
 	.version = KESTREL_GENL_VERSION,
 	.module = THIS_MODULE,
 	.parallel_ops = true,
+	.pre_doit = kestrel_pre_doit,
 	.ops = kestrel_genl_ops,
 	.n_ops = ARRAY_SIZE(kestrel_genl_ops),
 	.resv_start_op = 0,	/* strict header and attribute checks for all */

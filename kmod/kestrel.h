@@ -25,26 +25,83 @@ struct kestrel_hw {
 
 extern struct kestrel_hw kestrel_hw;
 
+struct kestrel_domain;
+struct kestrel_vcpu;
+struct kestrel_emu_ctx;
+
 /*
- * A vendor backend.  detect() only reads CPUID and MSRs; it never enables
- * anything.  It returns 0 when the backend is usable, -ENODEV when the CPU
- * lacks the extension, and another negative errno with hw->detail set when
- * the extension is present but cannot be used.
+ * A vendor backend: everything that differs between SVM and VMX.
+ *
+ * detect() only reads CPUID and MSRs; it never enables anything.  It
+ * returns 0 when the backend is usable, -ENODEV when the CPU lacks the
+ * extension, and another negative errno with hw->detail set when the
+ * extension is present but cannot be used.
+ *
+ * hw_enable()/hw_disable() run on each CPU (IPI context) while the first
+ * domain starts and after the last one is gone; hw_enable() returns -EBUSY
+ * when another hypervisor owns the extension on that CPU.
+ *
+ * vcpu_load(), vcpu_run() and vcpu_put() run in the vCPU thread with
+ * preemption disabled; vcpu_run() also with interrupts disabled.  It
+ * enters the guest once, copies the guest GPRs and RIP to the vcpu and
+ * decodes the exit into vcpu->exit.
  */
 struct kestrel_arch_ops {
 	const char *name;
 	enum kestrel_backend backend;
 	int (*detect)(struct kestrel_hw *hw);
+	/* at module load when this backend is in use, and at unload */
+	int (*init)(void);
+	void (*exit)(void);
+
+	int (*hw_enable)(void);
+	void (*hw_disable)(void);
+
+	int (*dom_init)(struct kestrel_domain *dom);
+	void (*dom_free)(struct kestrel_domain *dom);
+
+	int (*vcpu_init)(struct kestrel_vcpu *vcpu);
+	void (*vcpu_free)(struct kestrel_vcpu *vcpu);
+	void (*vcpu_load)(struct kestrel_vcpu *vcpu);
+	void (*vcpu_put)(struct kestrel_vcpu *vcpu);
+	void (*vcpu_run)(struct kestrel_vcpu *vcpu);
+
+	void (*get_regs)(struct kestrel_vcpu *vcpu, struct kestrel_regs *regs);
+	void (*set_regs)(struct kestrel_vcpu *vcpu,
+			 const struct kestrel_regs *regs);
+	void (*get_sregs)(struct kestrel_vcpu *vcpu,
+			  struct kestrel_sregs *sregs);
+	/* -EINVAL for a state the hardware would refuse to enter */
+	int (*set_sregs)(struct kestrel_vcpu *vcpu,
+			 const struct kestrel_sregs *sregs);
+
+	void (*inject_exception)(struct kestrel_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error);
+	/* MSRs the VMCB/VMCS holds: 0, or -ENOENT if not one of them */
+	int (*get_msr)(struct kestrel_vcpu *vcpu, u32 index, u64 *val);
+	/* ... and -EINVAL for a value the guest may not write (#GP) */
+	int (*set_msr)(struct kestrel_vcpu *vcpu, u32 index, u64 val);
+	u64 (*get_cr4)(struct kestrel_vcpu *vcpu);
+	void (*get_emu_ctx)(struct kestrel_vcpu *vcpu,
+			    struct kestrel_emu_ctx *ctx);
 };
 
 extern const struct kestrel_arch_ops kestrel_svm_ops;
 extern const struct kestrel_arch_ops kestrel_vmx_ops;
+/* The backend in use; NULL when there is none.  Set once at load. */
+extern const struct kestrel_arch_ops *kestrel_arch;
+
+/* Hardware virtualization on every CPU, held by started domains. */
+int kestrel_hw_get(void);
+void kestrel_hw_put(void);
 
 void kestrel_hw_detect(struct kestrel_hw *hw);
 
 /* genl.c */
 int kestrel_genl_init(void);
 void kestrel_genl_exit(void);
+void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
+			 gfp_t gfp);
 
 /* domain.c */
 unsigned int kestrel_domain_count(void);

@@ -4,13 +4,21 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/module.h>
-#include <linux/miscdevice.h>
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cpu.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <asm/reboot.h>
 
 #include "kestrel.h"
+#include "domain.h"
+#include "console.h"
 
 struct kestrel_hw kestrel_hw;
+const struct kestrel_arch_ops *kestrel_arch;
 
 static const struct kestrel_arch_ops *const kestrel_backends[] = {
 	&kestrel_svm_ops,
@@ -32,12 +40,136 @@ void kestrel_hw_detect(struct kestrel_hw *hw)
 		err = kestrel_backends[i]->detect(hw);
 		if (err == -ENODEV)
 			continue;
-		if (!err)
+		if (!err) {
 			hw->backend = kestrel_backends[i]->backend;
+			kestrel_arch = kestrel_backends[i];
+		}
 		return;
 	}
 	memset(hw, 0, sizeof(*hw));
 	hw->detail = "the CPU has neither AMD-V (SVM) nor Intel VT-x (VMX)";
+}
+
+/*
+ * Hardware virtualization is enabled on every online CPU while at least
+ * one domain has started, and disabled again after the last one is gone.
+ * kestrel_hw_users is protected by kestrel_hw_mutex; CPU hotplug is held
+ * off while the state flips, and the hotplug callbacks follow it.
+ */
+static DEFINE_MUTEX(kestrel_hw_mutex);
+static unsigned int kestrel_hw_users;
+static int kestrel_cpuhp_state = -1;
+
+static void hw_enable_one(void *failed)
+{
+	if (kestrel_arch->hw_enable())
+		atomic_inc(failed);
+}
+
+static void hw_disable_one(void *unused)
+{
+	kestrel_arch->hw_disable();
+}
+
+int kestrel_hw_get(void)
+{
+	atomic_t failed = ATOMIC_INIT(0);
+	int err = 0;
+
+	mutex_lock(&kestrel_hw_mutex);
+	if (kestrel_hw_users++ == 0) {
+		cpus_read_lock();
+		on_each_cpu(hw_enable_one, &failed, 1);
+		if (atomic_read(&failed)) {
+			/* Undo where it worked: nothing stays half-enabled. */
+			on_each_cpu(hw_disable_one, NULL, 1);
+			kestrel_hw_users = 0;
+			err = -EBUSY;
+		}
+		cpus_read_unlock();
+	}
+	mutex_unlock(&kestrel_hw_mutex);
+	return err;
+}
+
+void kestrel_hw_put(void)
+{
+	mutex_lock(&kestrel_hw_mutex);
+	if (!WARN_ON(!kestrel_hw_users) && --kestrel_hw_users == 0) {
+		cpus_read_lock();
+		on_each_cpu(hw_disable_one, NULL, 1);
+		cpus_read_unlock();
+	}
+	mutex_unlock(&kestrel_hw_mutex);
+}
+
+static int kestrel_cpu_online(unsigned int cpu)
+{
+	/* Runs on @cpu; kestrel_hw_get() holds the hotplug lock. */
+	if (READ_ONCE(kestrel_hw_users) && kestrel_arch->hw_enable())
+		return -EBUSY;
+	return 0;
+}
+
+static int kestrel_cpu_offline(unsigned int cpu)
+{
+	kestrel_arch->hw_disable();
+	return 0;
+}
+
+/* Crash or kexec: leave the CPU without SVM/VMX enabled. */
+static void kestrel_emergency_disable(void)
+{
+	if (kestrel_arch)
+		kestrel_arch->hw_disable();
+}
+
+/* ---- /dev/kestrel ---- */
+
+static int kestrel_memfd_release(struct inode *inode, struct file *file)
+{
+	kestrel_domain_put(file->private_data);
+	return 0;
+}
+
+static int kestrel_memfd_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kestrel_domain *dom = file->private_data;
+
+	return kestrel_mem_mmap(&dom->mem, vma);
+}
+
+static const struct file_operations kestrel_memfd_fops = {
+	.owner = THIS_MODULE,
+	.release = kestrel_memfd_release,
+	.mmap = kestrel_memfd_mmap,
+	.llseek = noop_llseek,
+};
+
+/* The fd holds a domain reference: the RAM lives until the last unmap. */
+static long kestrel_open_domain_fd(unsigned int cmd, unsigned long id)
+{
+	struct kestrel_domain *dom;
+	int fd;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (id > U32_MAX)
+		return -EINVAL;
+	dom = kestrel_domain_get_by_id(id);
+	if (!dom)
+		return -ENOENT;
+	if (cmd == KESTREL_DOMAIN_CONSOLE_FD) {
+		/* The console takes its own domain reference per fd. */
+		fd = kestrel_console_open_fd(dom->console, O_RDWR | O_CLOEXEC);
+		kestrel_domain_put(dom);
+		return fd;
+	}
+	fd = anon_inode_getfd("kestrel-memory", &kestrel_memfd_fops, dom,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		kestrel_domain_put(dom);
+	return fd;
 }
 
 static long kestrel_dev_ioctl(struct file *file, unsigned int cmd,
@@ -46,6 +178,11 @@ static long kestrel_dev_ioctl(struct file *file, unsigned int cmd,
 	switch (cmd) {
 	case KESTREL_GET_API_VERSION:
 		return KESTREL_API_VERSION;
+	case KESTREL_DOMAIN_MEMORY_FD:
+	case KESTREL_DOMAIN_CONSOLE_FD:
+		if (!kestrel_arch)
+			return -EOPNOTSUPP;
+		return kestrel_open_domain_fd(cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -69,10 +206,23 @@ static int __init kestrel_init(void)
 	int err;
 
 	kestrel_hw_detect(&kestrel_hw);
+	if (kestrel_arch) {
+		err = kestrel_arch->init();
+		if (err)
+			return err;
+		err = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
+						"kestrel:online",
+						kestrel_cpu_online,
+						kestrel_cpu_offline);
+		if (err < 0)
+			goto err_arch;
+		kestrel_cpuhp_state = err;
+		cpu_emergency_register_virt_callback(kestrel_emergency_disable);
+	}
 
 	err = misc_register(&kestrel_dev);
 	if (err)
-		return err;
+		goto err_cpuhp;
 	err = kestrel_genl_init();
 	if (err)
 		goto err_misc;
@@ -85,13 +235,28 @@ static int __init kestrel_init(void)
 
 err_misc:
 	misc_deregister(&kestrel_dev);
+err_cpuhp:
+	if (kestrel_arch) {
+		cpu_emergency_unregister_virt_callback(kestrel_emergency_disable);
+		if (kestrel_cpuhp_state >= 0)
+			cpuhp_remove_state_nocalls(kestrel_cpuhp_state);
+	}
+err_arch:
+	if (kestrel_arch)
+		kestrel_arch->exit();
 	return err;
 }
 
+/* No domain exists here: each holds a module reference. */
 static void __exit kestrel_exit(void)
 {
 	kestrel_genl_exit();
 	misc_deregister(&kestrel_dev);
+	if (kestrel_arch) {
+		cpu_emergency_unregister_virt_callback(kestrel_emergency_disable);
+		cpuhp_remove_state_nocalls(kestrel_cpuhp_state);
+		kestrel_arch->exit();
+	}
 }
 
 module_init(kestrel_init);

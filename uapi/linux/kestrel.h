@@ -69,6 +69,137 @@ enum kestrel_feature {
 	KESTREL_FEAT_COUNT		= 32
 };
 
+/*
+ * Domain states and reasons use libvirt's numbering (virDomainState and
+ * the virDomain*Reason enums) so that tools map them 1:1.
+ */
+enum kestrel_dom_state {
+	KESTREL_STATE_NOSTATE = 0,
+	KESTREL_STATE_RUNNING = 1,
+	KESTREL_STATE_BLOCKED = 2,	/* every vCPU halted */
+	KESTREL_STATE_PAUSED = 3,
+	KESTREL_STATE_SHUTDOWN = 4,	/* being shut down */
+	KESTREL_STATE_SHUTOFF = 5,	/* created, not started; or stopped */
+	KESTREL_STATE_CRASHED = 6,
+};
+
+enum kestrel_running_reason {
+	KESTREL_RUNNING_UNKNOWN = 0,
+	KESTREL_RUNNING_BOOTED = 1,
+	KESTREL_RUNNING_UNPAUSED = 5,
+};
+
+enum kestrel_paused_reason {
+	KESTREL_PAUSED_UNKNOWN = 0,
+	KESTREL_PAUSED_USER = 1,
+};
+
+enum kestrel_shutoff_reason {
+	KESTREL_SHUTOFF_UNKNOWN = 0,
+	KESTREL_SHUTOFF_SHUTDOWN = 1,
+	KESTREL_SHUTOFF_DESTROYED = 2,
+	KESTREL_SHUTOFF_CRASHED = 3,
+	KESTREL_SHUTOFF_FAILED = 6,
+};
+
+enum kestrel_crashed_reason {
+	KESTREL_CRASHED_UNKNOWN = 0,
+	KESTREL_CRASHED_PANICKED = 1,	/* triple fault, guest panic */
+};
+
+/* Lifecycle events (virDomainEventType) and their details. */
+enum kestrel_event {
+	KESTREL_EVENT_DEFINED = 0,
+	KESTREL_EVENT_UNDEFINED = 1,
+	KESTREL_EVENT_STARTED = 2,
+	KESTREL_EVENT_SUSPENDED = 3,
+	KESTREL_EVENT_RESUMED = 4,
+	KESTREL_EVENT_STOPPED = 5,
+	KESTREL_EVENT_SHUTDOWN = 6,
+	KESTREL_EVENT_PMSUSPENDED = 7,
+	KESTREL_EVENT_CRASHED = 8,
+};
+
+#define KESTREL_EVENT_DEFINED_ADDED		0
+#define KESTREL_EVENT_STARTED_BOOTED		0
+#define KESTREL_EVENT_SUSPENDED_PAUSED		0
+#define KESTREL_EVENT_RESUMED_UNPAUSED		0
+#define KESTREL_EVENT_STOPPED_SHUTDOWN		0
+#define KESTREL_EVENT_STOPPED_DESTROYED		1
+#define KESTREL_EVENT_STOPPED_CRASHED		2
+#define KESTREL_EVENT_STOPPED_FAILED		5
+#define KESTREL_EVENT_CRASHED_PANICKED		0
+
+/* Exit reasons counted per domain (KESTREL_A_STAT_EXITS, indexed by these). */
+enum kestrel_exit_reason {
+	KESTREL_EXIT_CPUID,
+	KESTREL_EXIT_MSR_READ,
+	KESTREL_EXIT_MSR_WRITE,
+	KESTREL_EXIT_IO,
+	KESTREL_EXIT_MMIO,
+	KESTREL_EXIT_HLT,
+	KESTREL_EXIT_HYPERCALL,		/* VMMCALL / VMCALL */
+	KESTREL_EXIT_INTR,		/* host interrupt */
+	KESTREL_EXIT_NMI,
+	KESTREL_EXIT_SHUTDOWN,		/* triple fault */
+	KESTREL_EXIT_EXCEPTION,
+	KESTREL_EXIT_INVALID,		/* instruction the guest may not use */
+	KESTREL_EXIT_NPF,		/* nested page fault outside MMIO */
+	KESTREL_EXIT_XSETBV,
+	KESTREL_EXIT_OTHER,
+	KESTREL_EXIT_COUNT
+};
+
+/*
+ * Guest physical layout: RAM from 0 up to KESTREL_MMIO_HOLE_START, the MMIO
+ * hole up to 4 GiB (local APIC, I/O APIC, device windows), the rest of RAM
+ * from 4 GiB.
+ */
+#define KESTREL_MMIO_HOLE_START	0xc0000000ULL
+#define KESTREL_MMIO_HOLE_END	0x100000000ULL
+
+/*
+ * Hypercalls (VMMCALL on SVM, VMCALL on VMX): number in RAX, result in RAX.
+ * Unknown numbers return -KESTREL_HC_ENOSYS, as KVM's do.
+ */
+#define KESTREL_HC_NOP		0	/* returns 0: the cheapest exit */
+#define KESTREL_HC_ENOSYS	1000
+
+/* Limits of a domain. */
+#define KESTREL_MAX_VCPUS	64
+#define KESTREL_MIN_MEMORY	(2ULL << 20)
+#define KESTREL_MAX_MEMORY	(1ULL << 40)
+
+/*
+ * vCPU register state (KESTREL_A_VCPU_REGS), readable and writable while
+ * the domain is shut off before its first start, paused, or crashed.
+ */
+struct kestrel_regs {
+	__u64 rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+struct kestrel_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u16 attrib;	/* VMCB format: type:4 s:1 dpl:2 p:1 avl:1 l:1 db:1 g:1 */
+};
+
+struct kestrel_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 padding[3];
+};
+
+/* KESTREL_A_VCPU_SREGS */
+struct kestrel_sregs {
+	struct kestrel_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct kestrel_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, efer;
+};
+
 /* Generic netlink commands. */
 enum kestrel_cmd {
 	KESTREL_CMD_UNSPEC,
@@ -80,10 +211,33 @@ enum kestrel_cmd {
 	KESTREL_CMD_GET_INFO,
 	/*
 	 * DOMAIN_CREATE: DOM_NAME, DOM_MEMORY, DOM_VCPUS required; DOM_UUID
-	 * and DOM_XML optional.  Needs CAP_SYS_ADMIN.  Fails with EOPNOTSUPP
-	 * when the backend is KESTREL_BACKEND_NONE.
+	 * and DOM_XML optional.  The domain starts shut off with zeroed RAM;
+	 * the reply is a domain message.  Fails with EOPNOTSUPP when the
+	 * backend is KESTREL_BACKEND_NONE.
 	 */
 	KESTREL_CMD_DOMAIN_CREATE,
+	/*
+	 * DOMAIN_GET: one domain named by DOM_ID, DOM_NAME or DOM_UUID (a
+	 * domain message, with DOM_XML when DOM_WANT_XML is given), or a dump
+	 * of all domains (without XML).  Open to every local user.
+	 */
+	KESTREL_CMD_DOMAIN_GET,
+	/* START, PAUSE, RESUME, DESTROY: the domain named as for GET. */
+	KESTREL_CMD_DOMAIN_START,
+	KESTREL_CMD_DOMAIN_PAUSE,
+	KESTREL_CMD_DOMAIN_RESUME,
+	KESTREL_CMD_DOMAIN_DESTROY,
+	/* DOMAIN_STATS: the domain's exit counts and per-vCPU CPU time. */
+	KESTREL_CMD_DOMAIN_STATS,
+	/* VCPU_GET_REGS / VCPU_SET_REGS: domain, VCPU_ID, REGS and SREGS. */
+	KESTREL_CMD_VCPU_GET_REGS,
+	KESTREL_CMD_VCPU_SET_REGS,
+	/* DOMAIN_EVENT: multicast notification on KESTREL_MCGRP_EVENTS. */
+	KESTREL_CMD_DOMAIN_EVENT,
+	/*
+	 * Every command but GET_INFO, DOMAIN_GET and DOMAIN_STATS needs
+	 * CAP_SYS_ADMIN in the initial user namespace.
+	 */
 
 	__KESTREL_CMD_MAX,
 	KESTREL_CMD_MAX = __KESTREL_CMD_MAX - 1
@@ -109,6 +263,17 @@ enum kestrel_attr {
 	KESTREL_A_DOM_MEMORY,		/* u64: guest RAM in bytes */
 	KESTREL_A_DOM_VCPUS,		/* u32: number of vCPUs */
 	KESTREL_A_DOM_XML,		/* binary: opaque copy of the XML */
+	KESTREL_A_DOM_WANT_XML,		/* flag: include DOM_XML in GET */
+	KESTREL_A_DOM_STATE,		/* u32: enum kestrel_dom_state */
+	KESTREL_A_DOM_REASON,		/* u32: the state's reason */
+	KESTREL_A_DOM_CPU_TIME,		/* u64: ns of guest CPU time, all vCPUs */
+	KESTREL_A_EVENT,		/* u32: enum kestrel_event */
+	KESTREL_A_EVENT_DETAIL,		/* u32: the event's detail */
+	KESTREL_A_VCPU_ID,		/* u32: vCPU index */
+	KESTREL_A_VCPU_REGS,		/* binary: struct kestrel_regs */
+	KESTREL_A_VCPU_SREGS,		/* binary: struct kestrel_sregs */
+	KESTREL_A_STAT_EXITS,		/* binary: u64[KESTREL_EXIT_COUNT] */
+	KESTREL_A_STAT_VCPU_TIME,	/* binary: u64 ns per vCPU */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
@@ -120,5 +285,18 @@ enum kestrel_attr {
  */
 #define KESTREL_IO		0xAF
 #define KESTREL_GET_API_VERSION	_IO(KESTREL_IO, 0x80)
+/*
+ * Per-domain file descriptors, for a domain ID given as the argument; both
+ * need CAP_SYS_ADMIN and hold the domain until closed (it stays destroyable:
+ * destroy makes the fds return errors).
+ *   MEMORY_FD: mmap(MAP_SHARED) of guest RAM; offset = guest physical
+ *              address for RAM below the MMIO hole, RAM above 4 GiB follows
+ *              at offset KESTREL_MMIO_HOLE_START.
+ *   CONSOLE_FD: read() the UART output (the newest output is kept in a
+ *              ring; a reader that falls behind skips ahead), write() to
+ *              the guest's receive side, poll().
+ */
+#define KESTREL_DOMAIN_MEMORY_FD	_IO(KESTREL_IO, 0x81)
+#define KESTREL_DOMAIN_CONSOLE_FD	_IO(KESTREL_IO, 0x82)
 
 #endif /* _UAPI_LINUX_KESTREL_H */

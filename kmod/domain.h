@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Domains and vCPUs: the vendor-neutral objects.
+ */
+#ifndef KESTREL_DOMAIN_H
+#define KESTREL_DOMAIN_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/sched.h>
+
+#include "kestrel.h"
+#include "memory.h"
+#include "iobus.h"
+
+struct kestrel_console;
+struct kestrel_uart;
+
+/* Bits of kestrel_vcpu.requests: what the vCPU thread must do next. */
+enum {
+	KESTREL_REQ_PAUSE,	/* park outside guest mode until cleared */
+	KESTREL_REQ_STOP,	/* the domain is going away */
+};
+
+/* kestrel_vcpu.mode, for kicks */
+enum {
+	KESTREL_MODE_OUTSIDE,
+	KESTREL_MODE_IN_GUEST,
+};
+
+/* A decoded exit, filled in by the vendor backend for exit.c. */
+struct kestrel_exit {
+	enum kestrel_exit_reason reason;
+	u8 insn_len;		/* bytes to skip when the exit completes */
+	union {
+		struct {
+			u16 port;
+			u8 size;	/* 1, 2 or 4 */
+			bool in;
+			bool string;	/* INS/OUTS: not emulated */
+		} io;
+		struct {
+			u64 gpa;
+		} mmio;
+		struct {
+			u32 index;
+			bool write;
+		} msr;
+		struct {
+			u8 vector;	/* #UD etc. to inject for INVALID */
+		} invalid;
+	};
+	u32 hw_code;		/* the vendor's own exit code, for logs */
+	u64 hw_info1, hw_info2;
+};
+
+/*
+ * A vCPU.  Lives as long as its domain.  Its thread is the only writer of
+ * the guest register state while the domain runs; the netlink register
+ * commands touch it only while the vCPU is parked (paused domain) or has
+ * never run, under dom->lock.
+ */
+struct kestrel_vcpu {
+	struct kestrel_domain *dom;
+	unsigned int idx;
+	struct task_struct *thread;	/* "kestrel/<id>:<idx>" once started */
+	wait_queue_head_t wq;		/* the thread sleeps here */
+	unsigned long requests;		/* KESTREL_REQ_*, atomic bitops */
+	int mode;			/* KESTREL_MODE_*, READ_ONCE/smp_store_mb */
+	int cpu;			/* CPU it runs or last ran on */
+	bool parked;			/* thread acknowledged REQ_PAUSE */
+	bool halted;			/* HLT with nothing to wake it */
+
+	u64 gprs[16];			/* x86 encoding order, RSP included */
+	u64 rip;
+	struct kestrel_exit exit;
+
+	void *fpu;			/* XSAVE area of the guest, 64-byte aligned */
+	u64 xcr0;			/* guest XCR0 */
+
+	u64 cpu_time_ns;		/* written by the thread only */
+	u64 exits[KESTREL_EXIT_COUNT];	/* written by the thread only */
+
+	void *arch;			/* vendor state: VMCB or VMCS */
+};
+
+/*
+ * A domain.
+ *
+ * Lifetime: a kref; the registry holds one reference from creation until
+ * destroy, every open per-domain fd and every in-flight netlink command
+ * holds one.  The last put frees the vCPUs, the memory and the console and
+ * drops the module reference taken at creation, so the module cannot be
+ * unloaded while a domain exists.
+ *
+ * Locking: @lock serialises lifecycle commands (start, pause, resume,
+ * destroy) and register access; it may sleep and is never taken by a vCPU
+ * thread.  @state_lock (a spinlock) protects @state and @reason, which
+ * vCPU threads change too (crash).  The registry has its own mutex,
+ * kestrel_domains_mutex in domain.c.
+ */
+struct kestrel_domain {
+	struct kref ref;
+	struct list_head node;		/* in the registry, by ID */
+	u32 id;
+	char name[KESTREL_NAME_MAX];
+	u8 uuid[KESTREL_UUID_LEN];
+	bool destroyed;			/* removed from the registry */
+
+	struct mutex lock;
+	spinlock_t state_lock;
+	enum kestrel_dom_state state;
+	u32 reason;
+	bool started;			/* has run at least once */
+	bool hw_held;			/* holds a kestrel_hw_get() reference */
+	wait_queue_head_t park_wq;	/* pause waits here for vCPUs */
+
+	struct kestrel_mem mem;
+	unsigned int nr_vcpus;
+	struct kestrel_vcpu *vcpus;
+
+	void *xml;			/* opaque copy from the creator */
+	u32 xml_len;
+
+	struct kestrel_bus pio;		/* fixed after creation */
+	struct kestrel_bus mmio;	/* fixed after creation */
+	struct kestrel_console *console;
+	struct kestrel_uart *uart;
+
+	void *arch;			/* vendor state: nested page tables */
+};
+
+static inline void kestrel_vcpu_request(struct kestrel_vcpu *vcpu, int req)
+{
+	set_bit(req, &vcpu->requests);
+}
+
+/* domain.c */
+struct netlink_ext_ack;
+
+int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
+			  u32 nr_vcpus, const void *xml, u32 xml_len,
+			  struct netlink_ext_ack *extack,
+			  struct kestrel_domain **domp);
+struct kestrel_domain *kestrel_domain_get_by_id(u32 id);
+struct kestrel_domain *kestrel_domain_get_by_name(const char *name);
+struct kestrel_domain *kestrel_domain_get_by_uuid(const u8 *uuid);
+struct kestrel_domain *kestrel_domain_get_next(u32 id);
+void kestrel_domain_put(struct kestrel_domain *dom);
+void kestrel_domain_get_state(struct kestrel_domain *dom, u32 *state,
+			      u32 *reason);
+u64 kestrel_domain_cpu_time(struct kestrel_domain *dom);
+void kestrel_domain_get_stats(struct kestrel_domain *dom, u64 *exits,
+			      u64 *vcpu_time);
+int kestrel_domain_start(struct kestrel_domain *dom,
+			 struct netlink_ext_ack *extack);
+int kestrel_domain_pause(struct kestrel_domain *dom,
+			 struct netlink_ext_ack *extack);
+int kestrel_domain_resume(struct kestrel_domain *dom,
+			  struct netlink_ext_ack *extack);
+int kestrel_domain_destroy(struct kestrel_domain *dom,
+			   struct netlink_ext_ack *extack);
+int kestrel_domain_get_regs(struct kestrel_domain *dom, u32 vcpu,
+			    struct kestrel_regs *regs,
+			    struct kestrel_sregs *sregs,
+			    struct netlink_ext_ack *extack);
+int kestrel_domain_set_regs(struct kestrel_domain *dom, u32 vcpu,
+			    const struct kestrel_regs *regs,
+			    const struct kestrel_sregs *sregs,
+			    struct netlink_ext_ack *extack);
+void kestrel_domain_crash(struct kestrel_domain *dom, const char *why);
+
+/* vcpu.c */
+int kestrel_vcpus_init(struct kestrel_domain *dom);
+void kestrel_vcpus_free(struct kestrel_domain *dom);
+int kestrel_vcpus_start(struct kestrel_domain *dom);
+void kestrel_vcpus_stop(struct kestrel_domain *dom);
+void kestrel_vcpus_pause(struct kestrel_domain *dom);
+void kestrel_vcpus_resume(struct kestrel_domain *dom);
+bool kestrel_vcpus_all_halted(struct kestrel_domain *dom);
+void kestrel_vcpu_kick(struct kestrel_vcpu *vcpu);
+
+/* exit.c: 0 to re-enter, 1 to leave the burst (sleep), <0 fatal */
+int kestrel_handle_exit(struct kestrel_vcpu *vcpu);
+
+#endif /* KESTREL_DOMAIN_H */

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU threads and the vendor-neutral run loop.
+ *
+ * One kernel thread per vCPU, "kestrel/<domid>:<vcpu>", attached to the
+ * creator's cgroups.  The thread runs the guest in bursts: a burst holds
+ * the FPU (kernel_fpu_begin(), so preemption is off), loads the guest's
+ * FPU state and enters the guest again and again while exits are handled
+ * in place; it ends when the thread must sleep or reschedule or when
+ * someone asked for something (pause, stop).  Host interrupts exit the
+ * guest and are serviced between entries with interrupts enabled.
+ *
+ * Kernel threads do not own FPU state across context switches on x86, so
+ * the guest's FPU state lives in registers only inside a burst and in
+ * vcpu->fpu outside.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cgroup.h>
+#include <linux/kthread.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/types.h>
+
+#include "domain.h"
+
+/* XSAVE area size for every state component the host enables. */
+static unsigned int fpu_area_size(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!boot_cpu_has(X86_FEATURE_XSAVE))
+		return 512;
+	cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
+	return max(ebx, 576U);
+}
+
+/* Host XCR0 without components needing per-task permission (AMX). */
+static u64 fpu_mask(void)
+{
+	if (!boot_cpu_has(X86_FEATURE_XSAVE))
+		return XFEATURE_MASK_FPSSE;
+	return xgetbv(XCR_XFEATURE_ENABLED_MASK) & ~XFEATURE_MASK_XTILE;
+}
+
+static void guest_fpu_load(struct kestrel_vcpu *vcpu)
+{
+	u64 mask = fpu_mask();
+
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		asm volatile("xrstor64 (%0)" : : "D" (vcpu->fpu), "a" ((u32)mask),
+			     "d" ((u32)(mask >> 32)) : "memory");
+	else
+		asm volatile("fxrstor64 (%0)" : : "D" (vcpu->fpu) : "memory");
+}
+
+static void guest_fpu_save(struct kestrel_vcpu *vcpu)
+{
+	u64 mask = fpu_mask();
+
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		asm volatile("xsave64 (%0)" : : "D" (vcpu->fpu), "a" ((u32)mask),
+			     "d" ((u32)(mask >> 32)) : "memory");
+	else
+		asm volatile("fxsave64 (%0)" : : "D" (vcpu->fpu) : "memory");
+}
+
+/* The architectural reset state: FCW 0x37f, MXCSR 0x1f80, all else init. */
+static void guest_fpu_reset(struct kestrel_vcpu *vcpu)
+{
+	struct fxregs_state *fx = vcpu->fpu;
+
+	memset(vcpu->fpu, 0, fpu_area_size());
+	fx->cwd = 0x37f;
+	fx->mxcsr = 0x1f80;
+	vcpu->xcr0 = XFEATURE_MASK_FP;
+}
+
+int kestrel_vcpus_init(struct kestrel_domain *dom)
+{
+	unsigned int i;
+	int err;
+
+	dom->vcpus = kcalloc(dom->nr_vcpus, sizeof(*dom->vcpus),
+			     GFP_KERNEL_ACCOUNT);
+	if (!dom->vcpus)
+		return -ENOMEM;
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		struct kestrel_vcpu *vcpu = &dom->vcpus[i];
+
+		vcpu->dom = dom;
+		vcpu->idx = i;
+		vcpu->cpu = -1;
+		init_waitqueue_head(&vcpu->wq);
+		vcpu->fpu = kzalloc(fpu_area_size(), GFP_KERNEL_ACCOUNT);
+		if (!vcpu->fpu) {
+			err = -ENOMEM;
+			goto err;
+		}
+		guest_fpu_reset(vcpu);
+		err = kestrel_arch->vcpu_init(vcpu);
+		if (err) {
+			kfree(vcpu->fpu);
+			vcpu->fpu = NULL;
+			goto err;
+		}
+	}
+	return 0;
+
+err:
+	while (i--) {
+		kestrel_arch->vcpu_free(&dom->vcpus[i]);
+		kfree(dom->vcpus[i].fpu);
+	}
+	kfree(dom->vcpus);
+	dom->vcpus = NULL;
+	return err;
+}
+
+/* Threads must be stopped (kestrel_vcpus_stop) before. */
+void kestrel_vcpus_free(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	if (!dom->vcpus)
+		return;
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		kestrel_arch->vcpu_free(&dom->vcpus[i]);
+		kfree(dom->vcpus[i].fpu);
+	}
+	kfree(dom->vcpus);
+	dom->vcpus = NULL;
+}
+
+static void kick_ipi(void *info)
+{
+	/* The interrupt itself made the vCPU exit; nothing else to do. */
+}
+
+/* Make the vCPU look at its requests now: leave guest mode, wake up. */
+void kestrel_vcpu_kick(struct kestrel_vcpu *vcpu)
+{
+	int cpu;
+
+	/* Pairs with smp_store_mb() of mode before entering the guest. */
+	smp_mb__after_atomic();
+	cpu = READ_ONCE(vcpu->cpu);
+	if (READ_ONCE(vcpu->mode) == KESTREL_MODE_IN_GUEST && cpu >= 0 &&
+	    cpu != raw_smp_processor_id())
+		smp_call_function_single(cpu, kick_ipi, NULL, 0);
+	wake_up(&vcpu->wq);
+}
+
+static bool vcpu_has_request(struct kestrel_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->requests) != 0;
+}
+
+/*
+ * One burst: enter the guest until an exit needs the thread to sleep, the
+ * scheduler wants the CPU or a request arrives.  Returns <0 when the guest
+ * cannot go on (the domain crashes).
+ */
+static int vcpu_burst(struct kestrel_vcpu *vcpu)
+{
+	u64 start = local_clock();
+	int ret = 0;
+
+	kernel_fpu_begin();
+	guest_fpu_load(vcpu);
+	vcpu->cpu = smp_processor_id();
+	kestrel_arch->vcpu_load(vcpu);
+
+	for (;;) {
+		local_irq_disable();
+		if (need_resched() || vcpu_has_request(vcpu) ||
+		    signal_pending(current)) {
+			local_irq_enable();
+			break;
+		}
+		/* Pairs with the barrier in kestrel_vcpu_kick(). */
+		smp_store_mb(vcpu->mode, KESTREL_MODE_IN_GUEST);
+		if (vcpu_has_request(vcpu)) {
+			WRITE_ONCE(vcpu->mode, KESTREL_MODE_OUTSIDE);
+			local_irq_enable();
+			break;
+		}
+		kestrel_arch->vcpu_run(vcpu);
+		WRITE_ONCE(vcpu->mode, KESTREL_MODE_OUTSIDE);
+		local_irq_enable();
+
+		ret = kestrel_handle_exit(vcpu);
+		if (ret)
+			break;
+	}
+
+	kestrel_arch->vcpu_put(vcpu);
+	guest_fpu_save(vcpu);
+	kernel_fpu_end();
+	vcpu->cpu_time_ns += local_clock() - start;
+	return ret < 0 ? ret : 0;
+}
+
+static int vcpu_thread(void *data)
+{
+	struct kestrel_vcpu *vcpu = data;
+	struct kestrel_domain *dom = vcpu->dom;
+
+	while (!kthread_should_stop()) {
+		if (test_bit(KESTREL_REQ_STOP, &vcpu->requests)) {
+			/* Wait for kthread_stop(). */
+			wait_event_interruptible(vcpu->wq, kthread_should_stop());
+			continue;
+		}
+		if (test_bit(KESTREL_REQ_PAUSE, &vcpu->requests)) {
+			WRITE_ONCE(vcpu->parked, true);
+			wake_up(&dom->park_wq);
+			wait_event_interruptible(vcpu->wq,
+				!test_bit(KESTREL_REQ_PAUSE, &vcpu->requests) ||
+				test_bit(KESTREL_REQ_STOP, &vcpu->requests));
+			WRITE_ONCE(vcpu->parked, false);
+			continue;
+		}
+		if (READ_ONCE(vcpu->halted)) {
+			/* Nothing can wake a halted vCPU yet but a request. */
+			wait_event_interruptible(vcpu->wq,
+						 !READ_ONCE(vcpu->halted) ||
+						 vcpu_has_request(vcpu));
+			continue;
+		}
+		if (vcpu_burst(vcpu) < 0) {
+			kestrel_domain_crash(dom, "the vCPU cannot continue");
+			kestrel_vcpu_request(vcpu, KESTREL_REQ_PAUSE);
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Create and wake one thread per vCPU.  On failure the threads already
+ * created are stopped again.
+ */
+int kestrel_vcpus_start(struct kestrel_domain *dom)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		struct kestrel_vcpu *vcpu = &dom->vcpus[i];
+		struct task_struct *t;
+
+		t = kthread_create(vcpu_thread, vcpu, "kestrel/%u:%u", dom->id, i);
+		if (IS_ERR(t)) {
+			err = PTR_ERR(t);
+			goto err;
+		}
+		/* Account the vCPU to the creator's cgroups, as vhost does. */
+		err = cgroup_attach_task_all(current, t);
+		if (err) {
+			kthread_stop(t);
+			goto err;
+		}
+		vcpu->thread = t;
+	}
+	for (i = 0; i < dom->nr_vcpus; i++)
+		wake_up_process(dom->vcpus[i].thread);
+	return 0;
+
+err:
+	while (i--) {
+		kthread_stop(dom->vcpus[i].thread);
+		dom->vcpus[i].thread = NULL;
+	}
+	return err;
+}
+
+/* Stop every thread: returns when none runs guest code any more. */
+void kestrel_vcpus_stop(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		kestrel_vcpu_request(&dom->vcpus[i], KESTREL_REQ_STOP);
+		kestrel_vcpu_kick(&dom->vcpus[i]);
+	}
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		if (dom->vcpus[i].thread)
+			kthread_stop(dom->vcpus[i].thread);
+		dom->vcpus[i].thread = NULL;
+	}
+}
+
+/* Park every vCPU outside guest mode; returns once they all are. */
+void kestrel_vcpus_pause(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		kestrel_vcpu_request(&dom->vcpus[i], KESTREL_REQ_PAUSE);
+		kestrel_vcpu_kick(&dom->vcpus[i]);
+	}
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		struct kestrel_vcpu *vcpu = &dom->vcpus[i];
+
+		if (vcpu->thread)
+			wait_event(dom->park_wq, READ_ONCE(vcpu->parked));
+	}
+}
+
+void kestrel_vcpus_resume(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		clear_bit(KESTREL_REQ_PAUSE, &dom->vcpus[i].requests);
+		wake_up(&dom->vcpus[i].wq);
+	}
+}
+
+bool kestrel_vcpus_all_halted(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_vcpus; i++)
+		if (!READ_ONCE(dom->vcpus[i].halted))
+			return false;
+	return true;
+}
