@@ -36,9 +36,10 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CTL_SRCS := $(wildcard ctl/*.c)
 CTL_OBJS := $(CTL_SRCS:.c=.o)
-UNIT_SRCS := $(wildcard lib/tests/*.c)
+UNIT_SRCS := $(wildcard lib/tests/*.c kmod/tests/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 SELFTEST_SRCS := $(wildcard selftests/*_test.c)
+SELFTEST_LIB := selftests/guest.c
 SELFTEST_BINS := $(SELFTEST_SRCS:.c=)
 HDRS := $(wildcard uapi/linux/*.h lib/*.h ctl/*.h)
 
@@ -88,9 +89,15 @@ selftest-bins: $(SELFTEST_BINS)
 lib/tests/%: lib/tests/%.c lib/libkestrel.a $(HDRS) $(KSFT)/kselftest_harness.h
 	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $< lib/libkestrel.a $(LDLIBS_LIB) -lpthread
 
-selftests/%_test: selftests/%_test.c lib/libkestrel.a $(HDRS) \
-		  $(KSFT)/kselftest_harness.h
-	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $< lib/libkestrel.a $(LDLIBS_LIB) -lpthread
+# Kernel code with a userspace unit test includes the .c it tests.
+kmod/tests/%_test: kmod/tests/%_test.c kmod/%.c kmod/%.h kmod/tests/kshim.h \
+		   $(KSFT)/kselftest_harness.h
+	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $<
+
+selftests/%_test: selftests/%_test.c $(SELFTEST_LIB) selftests/*.h \
+		  lib/libkestrel.a $(HDRS) $(KSFT)/kselftest_harness.h
+	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $< $(SELFTEST_LIB) \
+		lib/libkestrel.a $(LDLIBS_LIB) -lpthread
 
 deps:
 	tools/deps

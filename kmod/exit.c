@@ -340,6 +340,7 @@ static int handle_mmio(struct kestrel_vcpu *vcpu)
 		kestrel_domain_crash(dom, "nested page fault on guest RAM");
 		return EXIT_LEAVE;
 	}
+	memset(&ctx, 0, sizeof(ctx));
 	kestrel_arch->get_emu_ctx(vcpu, &ctx);
 	ctx.read_gpa = read_gpa;
 	ctx.opaque = dom;
@@ -357,7 +358,7 @@ static int handle_mmio(struct kestrel_vcpu *vcpu)
 					  kestrel_bus_read(&dom->mmio, gpa, insn.size));
 		memcpy(vcpu->gprs, ctx.gprs, sizeof(vcpu->gprs));
 	}
-	vcpu->rip += insn.len;
+	vcpu->rip = kestrel_emu_next_rip(&ctx, &insn);
 	return EXIT_CONTINUE;
 }
 
