@@ -57,5 +57,6 @@ int ctl_connect(struct cmd_ctx *ctx);
 
 /* Command tables, one per file. */
 extern const struct cmd_def host_cmds[];
+extern const struct cmd_def domain_cmds[];
 
 #endif /* KESTREL_CTL_H */

@@ -70,6 +70,112 @@ const char *kestrel_feature_name(unsigned int bit);
 /* Write "npt nrip_save ..." (space separated) into buf; returns buf. */
 char *kestrel_features_string(uint64_t features, char *buf, size_t len);
 
+/* ---- domains (KESTREL_CMD_DOMAIN_*) ---- */
+
+struct kestrel_domain_config {
+	const char *name;
+	const uint8_t *uuid;		/* KESTREL_UUID_LEN bytes, NULL: generated */
+	uint64_t memory;		/* bytes */
+	uint32_t vcpus;
+	const void *xml;		/* opaque copy kept by the kernel, may be NULL */
+	size_t xml_len;
+};
+
+struct kestrel_domain_info {
+	uint32_t id;
+	char name[KESTREL_NAME_MAX];
+	uint8_t uuid[KESTREL_UUID_LEN];
+	enum kestrel_dom_state state;
+	uint32_t reason;
+	uint64_t memory;		/* bytes */
+	uint32_t vcpus;
+	uint64_t cpu_time_ns;
+	char *xml;			/* malloc'd, NUL-terminated, when asked for */
+	size_t xml_len;
+};
+
+struct kestrel_domain_stats {
+	uint64_t exits[KESTREL_EXIT_COUNT];
+	uint32_t nr_vcpus;
+	uint64_t vcpu_time_ns[KESTREL_MAX_VCPUS];
+};
+
+/* Create a domain (shut off, zeroed RAM); fills @info if not NULL. */
+int kestrel_domain_create(struct kestrel_conn *conn,
+			  const struct kestrel_domain_config *cfg,
+			  struct kestrel_domain_info *info);
+/*
+ * Look a domain up the way virsh does: @ref is an ID if it is a number, a
+ * UUID if it parses as one, otherwise a name.  -ENOENT with libvirt's
+ * message ("Domain not found: no domain with matching name 'x'").
+ */
+int kestrel_domain_lookup(struct kestrel_conn *conn, const char *ref,
+			  struct kestrel_domain_info *info, bool want_xml);
+int kestrel_domain_get(struct kestrel_conn *conn, uint32_t id,
+		       struct kestrel_domain_info *info, bool want_xml);
+/* All domains, sorted by ID; free with kestrel_domain_list_free(). */
+int kestrel_domain_list(struct kestrel_conn *conn,
+			struct kestrel_domain_info **list, size_t *count);
+void kestrel_domain_list_free(struct kestrel_domain_info *list, size_t count);
+void kestrel_domain_info_clear(struct kestrel_domain_info *info);
+
+int kestrel_domain_start(struct kestrel_conn *conn, uint32_t id);
+int kestrel_domain_pause(struct kestrel_conn *conn, uint32_t id);
+int kestrel_domain_resume(struct kestrel_conn *conn, uint32_t id);
+int kestrel_domain_destroy(struct kestrel_conn *conn, uint32_t id);
+int kestrel_domain_stats(struct kestrel_conn *conn, uint32_t id,
+			 struct kestrel_domain_stats *stats);
+
+/* Either of @regs and @sregs may be NULL. */
+int kestrel_vcpu_get_regs(struct kestrel_conn *conn, uint32_t id,
+			  uint32_t vcpu, struct kestrel_regs *regs,
+			  struct kestrel_sregs *sregs);
+int kestrel_vcpu_set_regs(struct kestrel_conn *conn, uint32_t id,
+			  uint32_t vcpu, const struct kestrel_regs *regs,
+			  const struct kestrel_sregs *sregs);
+
+/* Per-domain fds from /dev/kestrel; return an fd or a negative errno. */
+int kestrel_domain_memory_fd(uint32_t id);
+int kestrel_domain_console_fd(uint32_t id);
+
+/* ---- lifecycle events (multicast group "events") ---- */
+
+struct kestrel_event_msg {
+	uint32_t id;
+	char name[KESTREL_NAME_MAX];
+	uint8_t uuid[KESTREL_UUID_LEN];
+	enum kestrel_event event;
+	uint32_t detail;
+};
+
+/* A connection subscribed to the events group. */
+int kestrel_event_open(struct kestrel_conn **connp);
+/* Wait up to @timeout_ms (-1: forever) for one event; -ETIMEDOUT if none. */
+int kestrel_event_next(struct kestrel_conn *conn, struct kestrel_event_msg *ev,
+		       int timeout_ms);
+
+/* ---- names, as virsh prints them ---- */
+
+/* "running", "idle", "paused", "in shutdown", "shut off", "crashed", ... */
+const char *kestrel_state_name(enum kestrel_dom_state state);
+/* "booted", "user", "destroyed", ... ("unknown" for unknown values) */
+const char *kestrel_state_reason_name(enum kestrel_dom_state state,
+				      uint32_t reason);
+/* "Started", "Stopped", ... and "Booted", "Destroyed", ... */
+const char *kestrel_event_name(enum kestrel_event event);
+const char *kestrel_event_detail_name(enum kestrel_event event,
+				      uint32_t detail);
+
+/* ---- UUIDs ---- */
+
+#define KESTREL_UUID_STRLEN 37
+void kestrel_uuid_format(const uint8_t uuid[KESTREL_UUID_LEN],
+			 char out[KESTREL_UUID_STRLEN]);
+/* Accepts 8-4-4-4-12 hex with dashes, or 32 hex digits; 0 or -EINVAL. */
+int kestrel_uuid_parse(const char *s, uint8_t uuid[KESTREL_UUID_LEN]);
+/* A random (version 4) UUID. */
+int kestrel_uuid_generate(uint8_t uuid[KESTREL_UUID_LEN]);
+
 /* ---- host facts (no module needed) ---- */
 
 struct kestrel_nodeinfo {
