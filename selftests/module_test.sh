@@ -20,7 +20,7 @@ check() {
 echo "TAP version 13"
 echo "1..6"
 check "the kernel logged no warning, bug or oops" \
-	sh -c '! dmesg | grep -E "WARNING:|BUG:|Oops|general protection|Call Trace"'
+	sh -c '! dmesg | grep -E "WARNING: CPU:|BUG:|Oops|general protection|Call Trace"'
 check "rmmod kestrel succeeds" rmmod kestrel
 check "/dev/kestrel is gone after unload" sh -c '! test -e /dev/kestrel'
 check "the netlink family is gone after unload" \
