@@ -48,10 +48,10 @@ KSFT := build/kselftest
 KSRC_TAR = $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz))
 KSRC_DIR = $(firstword $(wildcard /usr/src/linux-source-6.1))
 
-.PHONY: all module userspace lib ctl unit-bins selftest-bins check demo deps \
-	checkpatch clean
+.PHONY: all module userspace lib ctl unit-bins selftest-bins bench-bins check \
+	demo deps checkpatch bench clean
 all: module userspace
-userspace: lib ctl unit-bins selftest-bins
+userspace: lib ctl unit-bins selftest-bins bench-bins
 
 module:
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || { \
@@ -99,6 +99,25 @@ selftests/%_test: selftests/%_test.c $(SELFTEST_LIB) selftests/*.h \
 	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $< $(SELFTEST_LIB) \
 		lib/libkestrel.a $(LDLIBS_LIB) -lpthread
 
+BENCH_BINS := tools/bench/exitcost
+bench-bins: $(BENCH_BINS) tools/demo-guest
+
+tools/demo-guest: tools/demo_guest.c $(SELFTEST_LIB) selftests/guest.h \
+		  lib/libkestrel.a $(HDRS)
+	$(CC) $(CFLAGS) -Iselftests -o $@ $< $(SELFTEST_LIB) lib/libkestrel.a \
+		$(LDLIBS_LIB)
+
+tools/bench/%: tools/bench/%.c $(SELFTEST_LIB) selftests/guest.h \
+	       lib/libkestrel.a $(HDRS)
+	$(CC) $(CFLAGS) -Iselftests -o $@ $< $(SELFTEST_LIB) lib/libkestrel.a \
+		$(LDLIBS_LIB)
+
+# Benchmarks against KVM, in the SVM test host (figures only, no verdict).
+bench:
+	tools/deps
+	$(MAKE) all
+	tools/bench/run
+
 deps:
 	tools/deps
 
@@ -119,7 +138,8 @@ demo:
 clean:
 	-[ -n "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(TOP) clean
 	rm -f $(LIB_OBJS) $(CTL_OBJS) lib/libkestrel.a lib/libkestrel.so \
-	      ctl/kestrel $(UNIT_BINS) $(SELFTEST_BINS)
+	      ctl/kestrel $(UNIT_BINS) $(SELFTEST_BINS) $(BENCH_BINS) \
+	      tools/demo-guest
 	rm -rf build
 
 endif

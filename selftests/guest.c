@@ -84,9 +84,9 @@ void guest_destroy(struct guest *g)
 /* VMCB-format attributes: type, S, DPL, P, AVL, L, D/B, G. */
 #define ATTR(type, l, db, g) ((type) | 1 << 4 | 1 << 7 | (l) << 9 | (db) << 10 | (g) << 11)
 
-static void write_gdt(struct guest *g)
+static void write_gdt(uint8_t *ram)
 {
-	uint64_t *gdt = (uint64_t *)(g->ram + GUEST_GDT);
+	uint64_t *gdt = (uint64_t *)(ram + GUEST_GDT);
 
 	gdt[0] = 0;
 	gdt[1] = 0x00cf9b000000ffffULL;	/* 0x08: 32-bit code, flat */
@@ -94,11 +94,11 @@ static void write_gdt(struct guest *g)
 	gdt[3] = 0x00af9b000000ffffULL;	/* 0x18: 64-bit code */
 }
 
-static void write_page_tables(struct guest *g)
+static void write_page_tables(uint8_t *ram)
 {
-	uint64_t *pml4 = (uint64_t *)(g->ram + GUEST_PML4);
-	uint64_t *pdpt = (uint64_t *)(g->ram + GUEST_PDPT);
-	uint64_t *pd = (uint64_t *)(g->ram + GUEST_PD);
+	uint64_t *pml4 = (uint64_t *)(ram + GUEST_PML4);
+	uint64_t *pdpt = (uint64_t *)(ram + GUEST_PDPT);
+	uint64_t *pd = (uint64_t *)(ram + GUEST_PD);
 	int i;
 
 	memset(pml4, 0, 4096 * 2);
@@ -114,7 +114,7 @@ static void write_page_tables(struct guest *g)
  * stack (RIP, or the error code then RIP) in mailbox slots 33 and 34, then
  * v + 1 in slot MAILBOX_VECTOR (so 0 means "no exception"), and halts.
  */
-static void write_idt(struct guest *g)
+static void write_idt(uint8_t *ram)
 {
 	static const uint8_t save_stack[] = {
 		0x48, 0x8b, 0x04, 0x24,				/* mov (%rsp), %rax */
@@ -122,8 +122,8 @@ static void write_idt(struct guest *g)
 		0x48, 0x8b, 0x44, 0x24, 0x08,			/* mov 8(%rsp), %rax */
 		0x48, 0x89, 0x04, 0x25, 0x10, 0x81, 0, 0,	/* mov %rax, 0x8110 */
 	};
-	uint8_t *h = g->ram + GUEST_HANDLERS;
-	uint8_t *idt = g->ram + GUEST_IDT;
+	uint8_t *h = ram + GUEST_HANDLERS;
+	uint8_t *idt = ram + GUEST_IDT;
 	uint32_t slot = GUEST_MAILBOX + 8 * MAILBOX_VECTOR;
 	int v;
 
@@ -163,66 +163,83 @@ static void seg(struct kestrel_segment *s, uint16_t sel, uint32_t limit,
 	s->attrib = attrib;
 }
 
+void guest_layout_write(uint8_t *ram)
+{
+	write_gdt(ram);
+	write_page_tables(ram);
+	write_idt(ram);
+}
+
+void guest_mode_sregs(enum guest_mode mode, struct kestrel_sregs *sr)
+{
+	memset(sr, 0, sizeof(*sr));
+	sr->gdt.base = GUEST_GDT;
+	sr->gdt.limit = 4 * 8 - 1;
+	/* The TR and LDTR a VMRUN/VM entry accepts: busy TSS, present LDT. */
+	sr->tr.limit = 0xffff;
+	sr->tr.attrib = 0xb | 1 << 7;
+	sr->ldt.limit = 0xffff;
+	sr->ldt.attrib = 0x2 | 1 << 7;
+
+	switch (mode) {
+	case GUEST_REAL:
+		seg(&sr->cs, 0, 0xffff, ATTR(0xb, 0, 0, 0));
+		seg(&sr->ds, 0, 0xffff, ATTR(0x3, 0, 0, 0));
+		sr->cr0 = 0x10;
+		sr->idt.limit = 0x3ff;
+		break;
+	case GUEST_PROT32:
+		seg(&sr->cs, 0x08, 0xffffffff, ATTR(0xb, 0, 1, 1));
+		seg(&sr->ds, 0x10, 0xffffffff, ATTR(0x3, 0, 1, 1));
+		sr->cr0 = 0x11;		/* PE ET */
+		sr->cr4 = 0x600;	/* OSFXSR OSXMMEXCPT */
+		break;
+	case GUEST_LONG64:
+		seg(&sr->cs, 0x18, 0xffffffff, ATTR(0xb, 1, 0, 1));
+		seg(&sr->ds, 0x10, 0xffffffff, ATTR(0x3, 0, 1, 1));
+		sr->cr0 = 0x80000033;	/* PG NE ET MP PE */
+		sr->cr3 = GUEST_PML4;
+		sr->cr4 = 0x620;	/* PAE OSFXSR OSXMMEXCPT */
+		sr->efer = 0x500;	/* LME LMA */
+		sr->idt.base = GUEST_IDT;
+		sr->idt.limit = 32 * 16 - 1;
+		break;
+	}
+	sr->es = sr->ds;
+	sr->fs = sr->ds;
+	sr->gs = sr->ds;
+	sr->ss = sr->ds;
+}
+
 int guest_load(struct guest *g, unsigned int vcpu, enum guest_mode mode,
 	       struct guest_code code, uint64_t offset)
 {
 	struct kestrel_sregs sr;
 	struct kestrel_regs r;
 	size_t len = code.end - code.start;
-	int err;
 
 	if (GUEST_CODE + offset + len > GUEST_STACK - 0x10000)
 		return kestrel_fail(E2BIG, "guest code too large");
 	memcpy(g->ram + GUEST_CODE + offset, code.start, len);
-	write_gdt(g);
-	write_page_tables(g);
-
-	err = kestrel_vcpu_get_regs(g->conn, g->id, vcpu, &r, &sr);
-	if (err)
-		return err;
+	guest_layout_write(g->ram);
+	guest_mode_sregs(mode, &sr);
 	memset(&r, 0, sizeof(r));
 	r.rdi = vcpu;
 	r.rip = GUEST_CODE + offset;
+	if (mode == GUEST_REAL) {
+		/* CS = DS = the code's paragraph, IP = 0: 16-bit offsets work. */
+		if ((GUEST_CODE + offset) & 0xf)
+			return kestrel_fail(EINVAL, "real-mode code must be 16-byte aligned");
+		sr.cs.base = GUEST_CODE + offset;
+		sr.cs.selector = sr.cs.base >> 4;
+		sr.ds = sr.cs;
+		sr.ds.attrib = sr.es.attrib;
+		sr.es = sr.ds;
+		r.rip = 0;
+	}
 	r.rflags = 2;
 	/* Each vCPU its own 16 KiB of stack. */
 	r.rsp = GUEST_STACK - vcpu * 0x4000;
-	sr.gdt.base = GUEST_GDT;
-	sr.gdt.limit = 4 * 8 - 1;
-	sr.cr2 = 0;
-
-	switch (mode) {
-	case GUEST_REAL:
-		seg(&sr.cs, 0, 0xffff, ATTR(0xb, 0, 0, 0));
-		seg(&sr.ds, 0, 0xffff, ATTR(0x3, 0, 0, 0));
-		sr.cr0 = 0x10;
-		sr.cr3 = 0;
-		sr.cr4 = 0;
-		sr.efer = 0;
-		break;
-	case GUEST_PROT32:
-		seg(&sr.cs, 0x08, 0xffffffff, ATTR(0xb, 0, 1, 1));
-		seg(&sr.ds, 0x10, 0xffffffff, ATTR(0x3, 0, 1, 1));
-		sr.cr0 = 0x11;		/* PE ET */
-		sr.cr3 = 0;
-		sr.cr4 = 0x600;		/* OSFXSR OSXMMEXCPT */
-		sr.efer = 0;
-		break;
-	case GUEST_LONG64:
-		seg(&sr.cs, 0x18, 0xffffffff, ATTR(0xb, 1, 0, 1));
-		seg(&sr.ds, 0x10, 0xffffffff, ATTR(0x3, 0, 1, 1));
-		sr.cr0 = 0x80000033;	/* PG NE ET MP PE */
-		sr.cr3 = GUEST_PML4;
-		sr.cr4 = 0x620;		/* PAE OSFXSR OSXMMEXCPT */
-		sr.efer = 0x500;	/* LME LMA */
-		write_idt(g);
-		sr.idt.base = GUEST_IDT;
-		sr.idt.limit = 32 * 16 - 1;
-		break;
-	}
-	sr.es = sr.ds;
-	sr.fs = sr.ds;
-	sr.gs = sr.ds;
-	sr.ss = sr.ds;
 	return kestrel_vcpu_set_regs(g->conn, g->id, vcpu, &r, &sr);
 }
 

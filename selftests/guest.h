@@ -77,7 +77,14 @@ struct guest_code {
 int guest_create(struct guest *g, const char *name, uint64_t memory,
 		 unsigned int vcpus);
 void guest_destroy(struct guest *g);
-/* Copy @code to GUEST_CODE (+ @offset) and point vCPU @vcpu at it. */
+/* The GDT, page tables and IDT of the layout above, into @ram. */
+void guest_layout_write(uint8_t *ram);
+/* Segment and control registers for @mode in that layout. */
+void guest_mode_sregs(enum guest_mode mode, struct kestrel_sregs *sr);
+/*
+ * Copy @code to GUEST_CODE (+ @offset) and point vCPU @vcpu at it.  Real
+ * mode code runs with CS = DS = ES = its own paragraph and IP = 0.
+ */
 int guest_load(struct guest *g, unsigned int vcpu, enum guest_mode mode,
 	       struct guest_code code, uint64_t offset);
 int guest_start(struct guest *g);
