@@ -28,9 +28,10 @@ KCFLAGS ?= -Werror
 
 CC ?= cc
 CFLAGS ?= -O2 -g
+XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
-	  -I$(TOP)/uapi -I$(TOP)/lib
-LDLIBS_LIB := -lmnl
+	  -I$(TOP)/uapi -I$(TOP)/lib $(XML_CFLAGS)
+LDLIBS_LIB := -lmnl -lxml2
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:.c=.o)
