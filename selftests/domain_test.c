@@ -119,7 +119,7 @@ GUEST_ASM(g64_count, code64,
  * Clobber everything a vCPU switch must isolate -- GPRs, x87, SSE, MXCSR,
  * XCR0, the syscall MSRs -- exit, and check the guest's own values
  * survived.  (AVX instructions are left out: QEMU's TCG raises #UD for
- * them in a nested guest, see docs/testing.md.)  Slot n counts rounds of vCPU n; slot 62
+ * them in nested guests, KVM's too; see docs/decisions.md.)  Slot n counts rounds of vCPU n; slot 62
  * gets 0xbad on corruption.
  */
 GUEST_ASM(g64_clobber, code64,
