@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The domain XML model: defaults, release, comparison, libvirt's names of
+ * its enums, and cpusets.  Parsing is in domxml_parse.c, writing in
+ * domxml_format.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libkestrel.h"
+#include "domxml.h"
+
+void kestrel_domxml_init(struct kestrel_domxml *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->type = KESTREL_DOMXML_TYPE_KESTREL;
+	d->vcpus = 1;
+	d->vcpus_current = 1;
+	d->placement = KESTREL_DOMXML_PLACEMENT_STATIC;
+	d->cpu_mode = KESTREL_DOMXML_CPU_DEFAULT;
+	d->clock_offset = KESTREL_DOMXML_CLOCK_UTC;
+	d->on_poweroff = KESTREL_DOMXML_LIFECYCLE_DESTROY;
+	d->on_reboot = KESTREL_DOMXML_LIFECYCLE_RESTART;
+	d->on_crash = KESTREL_DOMXML_LIFECYCLE_DESTROY;
+}
+
+void kestrel_domxml_free(struct kestrel_domxml *d)
+{
+	if (!d)
+		return;
+	free(d->title);
+	free(d->description);
+	free(d->machine);
+	free(d->kernel);
+	free(d->initrd);
+	free(d->cmdline);
+	kestrel_domxml_init(d);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool kestrel_domxml_equal(const struct kestrel_domxml *a,
+			  const struct kestrel_domxml *b)
+{
+	unsigned int i;
+
+	if (a->type != b->type ||
+	    strcmp(a->name, b->name) ||
+	    memcmp(a->uuid, b->uuid, sizeof(a->uuid)) ||
+	    !str_eq(a->title, b->title) ||
+	    !str_eq(a->description, b->description) ||
+	    a->memory_kib != b->memory_kib ||
+	    a->current_memory_kib != b->current_memory_kib ||
+	    a->vcpus != b->vcpus ||
+	    a->vcpus_current != b->vcpus_current ||
+	    a->placement != b->placement ||
+	    !str_eq(a->machine, b->machine) ||
+	    !str_eq(a->kernel, b->kernel) ||
+	    !str_eq(a->initrd, b->initrd) ||
+	    !str_eq(a->cmdline, b->cmdline) ||
+	    a->acpi != b->acpi || a->apic != b->apic ||
+	    a->cpu_mode != b->cpu_mode ||
+	    a->has_topology != b->has_topology ||
+	    a->clock_offset != b->clock_offset ||
+	    a->on_poweroff != b->on_poweroff ||
+	    a->on_reboot != b->on_reboot ||
+	    a->on_crash != b->on_crash ||
+	    a->serial != b->serial || a->console != b->console ||
+	    a->nr_vcpupins != b->nr_vcpupins)
+		return false;
+	/* uuid_generated is how the UUID came about, not what the domain is. */
+	if (a->has_topology &&
+	    (a->sockets != b->sockets || a->dies != b->dies ||
+	     a->cores != b->cores || a->threads != b->threads))
+		return false;
+	for (i = 0; i < a->nr_vcpupins && i < KESTREL_MAX_VCPUS; i++)
+		if (a->vcpupins[i].vcpu != b->vcpupins[i].vcpu ||
+		    memcmp(&a->vcpupins[i].cpuset, &b->vcpupins[i].cpuset,
+			   sizeof(a->vcpupins[i].cpuset)))
+			return false;
+	return true;
+}
+
+/* ---- names ---- */
+
+const char *kestrel_domxml_type_name(enum kestrel_domxml_type type)
+{
+	switch (type) {
+	case KESTREL_DOMXML_TYPE_KESTREL:
+		return "kestrel";
+	case KESTREL_DOMXML_TYPE_KVM:
+		return "kvm";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_placement_name(enum kestrel_domxml_placement p)
+{
+	switch (p) {
+	case KESTREL_DOMXML_PLACEMENT_STATIC:
+		return "static";
+	case KESTREL_DOMXML_PLACEMENT_AUTO:
+		return "auto";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_cpu_mode_name(enum kestrel_domxml_cpu_mode mode)
+{
+	switch (mode) {
+	case KESTREL_DOMXML_CPU_DEFAULT:
+		return NULL;
+	case KESTREL_DOMXML_CPU_HOST_PASSTHROUGH:
+		return "host-passthrough";
+	case KESTREL_DOMXML_CPU_HOST_MODEL:
+		return "host-model";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_clock_name(enum kestrel_domxml_clock_offset off)
+{
+	switch (off) {
+	case KESTREL_DOMXML_CLOCK_UTC:
+		return "utc";
+	case KESTREL_DOMXML_CLOCK_LOCALTIME:
+		return "localtime";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_lifecycle_name(enum kestrel_domxml_lifecycle a)
+{
+	switch (a) {
+	case KESTREL_DOMXML_LIFECYCLE_DESTROY:
+		return "destroy";
+	case KESTREL_DOMXML_LIFECYCLE_RESTART:
+		return "restart";
+	case KESTREL_DOMXML_LIFECYCLE_RENAME_RESTART:
+		return "rename-restart";
+	case KESTREL_DOMXML_LIFECYCLE_PRESERVE:
+		return "preserve";
+	case KESTREL_DOMXML_LIFECYCLE_COREDUMP_DESTROY:
+		return "coredump-destroy";
+	case KESTREL_DOMXML_LIFECYCLE_COREDUMP_RESTART:
+		return "coredump-restart";
+	}
+	return NULL;
+}
+
+/* ---- cpusets ---- */
+
+bool kestrel_cpuset_test(const struct kestrel_cpuset *set, unsigned int cpu)
+{
+	if (cpu >= KESTREL_CPUSET_MAX)
+		return false;
+	return set->bits[cpu / 64] >> (cpu % 64) & 1;
+}
+
+void kestrel_cpuset_set(struct kestrel_cpuset *set, unsigned int cpu)
+{
+	if (cpu < KESTREL_CPUSET_MAX)
+		set->bits[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
+void kestrel_cpuset_clear(struct kestrel_cpuset *set, unsigned int cpu)
+{
+	if (cpu < KESTREL_CPUSET_MAX)
+		set->bits[cpu / 64] &= ~(1ULL << (cpu % 64));
+}
+
+bool kestrel_cpuset_empty(const struct kestrel_cpuset *set)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(set->bits) / sizeof(set->bits[0]); i++)
+		if (set->bits[i])
+			return false;
+	return true;
+}
+
+static void skip_blanks(const char **p)
+{
+	while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+		(*p)++;
+}
+
+/* A CPU number at *p: 0 and the position after it, or an error. */
+static int cpuset_number(const char *s, const char **p, unsigned int *cpu)
+{
+	unsigned long v = 0;
+
+	if (**p < '0' || **p > '9')
+		return kestrel_fail(EINVAL, "invalid cpuset '%.64s' (expected a CPU number at '%.16s')",
+				    s, **p ? *p : "the end");
+	while (**p >= '0' && **p <= '9') {
+		v = v * 10 + (unsigned long)(**p - '0');
+		if (v >= KESTREL_CPUSET_MAX) {
+			while (**p >= '0' && **p <= '9')
+				(*p)++;
+			return kestrel_fail(ERANGE, "invalid cpuset '%.64s' (CPU numbers go up to %d)",
+					    s, KESTREL_CPUSET_MAX - 1);
+		}
+		(*p)++;
+	}
+	*cpu = (unsigned int)v;
+	return 0;
+}
+
+int kestrel_cpuset_parse(const char *s, struct kestrel_cpuset *set)
+{
+	struct kestrel_cpuset out;
+	const char *p = s;
+	int err;
+
+	memset(&out, 0, sizeof(out));
+	if (!s)
+		return kestrel_fail(EINVAL, "invalid cpuset: none given");
+	for (;;) {
+		unsigned int first, last, cpu;
+		bool neg = false;
+
+		skip_blanks(&p);
+		if (*p == '^') {
+			neg = true;
+			p++;
+		}
+		err = cpuset_number(s, &p, &first);
+		if (err)
+			return err;
+		last = first;
+		if (*p == '-') {
+			if (neg)
+				return kestrel_fail(EINVAL, "invalid cpuset '%.64s' ('^' excludes one CPU, not a range)",
+						    s);
+			p++;
+			err = cpuset_number(s, &p, &last);
+			if (err)
+				return err;
+			if (last < first)
+				return kestrel_fail(EINVAL, "invalid cpuset '%.64s' (range %u-%u goes backwards)",
+						    s, first, last);
+		}
+		for (cpu = first; cpu <= last; cpu++) {
+			if (neg)
+				kestrel_cpuset_clear(&out, cpu);
+			else
+				kestrel_cpuset_set(&out, cpu);
+		}
+		skip_blanks(&p);
+		if (*p == '\0')
+			break;
+		if (*p != ',')
+			return kestrel_fail(EINVAL, "invalid cpuset '%.64s' (unexpected '%c')",
+					    s, *p);
+		p++;
+	}
+	*set = out;
+	return 0;
+}
+
+char *kestrel_cpuset_format(const struct kestrel_cpuset *set)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	unsigned int cpu = 0;
+	bool first = true;
+	FILE *f;
+
+	f = open_memstream(&buf, &size);
+	if (!f) {
+		kestrel_fail(ENOMEM, "out of memory");
+		return NULL;
+	}
+	while (cpu < KESTREL_CPUSET_MAX) {
+		unsigned int end;
+
+		if (!kestrel_cpuset_test(set, cpu)) {
+			cpu++;
+			continue;
+		}
+		end = cpu;
+		while (end + 1 < KESTREL_CPUSET_MAX &&
+		       kestrel_cpuset_test(set, end + 1))
+			end++;
+		fprintf(f, first ? "%u" : ",%u", cpu);
+		if (end > cpu)
+			fprintf(f, "-%u", end);
+		first = false;
+		cpu = end + 1;
+	}
+	if (fclose(f) || !buf) {
+		free(buf);
+		kestrel_fail(ENOMEM, "out of memory");
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The domain XML model: the subset of libvirt's domain XML that Kestrel
+ * runs today (direct kernel boot of an x86_64 guest with a serial
+ * console), parsed strictly and written back in libvirt's canonical
+ * layout, the way `virsh dumpxml` prints a KVM domain.
+ *
+ * Parsing never drops anything silently: every element, attribute or
+ * value Kestrel does not support is an error that names it and gives its
+ * line ("unsupported element <disk> at line 12").  Malformed XML is
+ * reported with libxml2's line and column.  Errors follow libkestrel's
+ * convention: a negative errno, and a message for kestrel_last_error():
+ *
+ *   -EINVAL  malformed XML, unsupported or invalid element, attribute or
+ *            value, missing required element, inconsistent settings
+ *   -ERANGE  a well-formed number outside its allowed range (memory size,
+ *            vCPU count, currentMemory > memory, vcpupin vcpu, host CPU)
+ *   -EFBIG   a document larger than KESTREL_XML_MAX bytes
+ *   -ENOMEM, or the errno of open()/read() for kestrel_domxml_parse_file()
+ *
+ * Canonical form (kestrel_domxml_format()): libvirt's element order and
+ * attribute order, 2-space indentation, memory in KiB with unit='KiB', a
+ * UUID always present, lower-case dashed.  For every accepted document x:
+ * parse(format(parse(x))) equals parse(x) (kestrel_domxml_equal()) and
+ * format(parse(format(d))) is byte-for-byte format(d).
+ */
+#ifndef KESTREL_DOMXML_H
+#define KESTREL_DOMXML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/kestrel.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Guest memory bounds, in KiB (2 MiB .. 1 TiB). */
+#define KESTREL_DOMXML_MEMORY_MIN_KIB	(2ULL << 10)
+#define KESTREL_DOMXML_MEMORY_MAX_KIB	(1ULL << 30)
+/* Guest memory is whole pages: sizes are rounded up to this many KiB. */
+#define KESTREL_DOMXML_PAGE_KIB		4ULL
+
+/* Host CPUs a cpuset can name: 0 .. KESTREL_CPUSET_MAX - 1. */
+#define KESTREL_CPUSET_MAX		1024
+
+/* A set of host CPUs, as libvirt's cpuset attributes describe them. */
+struct kestrel_cpuset {
+	uint64_t bits[KESTREL_CPUSET_MAX / 64];
+};
+
+/* The domain type attribute; Kestrel writes back the one it read. */
+enum kestrel_domxml_type {
+	KESTREL_DOMXML_TYPE_KESTREL,
+	KESTREL_DOMXML_TYPE_KVM,	/* accepted so existing KVM XML works */
+};
+
+/* <vcpu placement='...'> */
+enum kestrel_domxml_placement {
+	KESTREL_DOMXML_PLACEMENT_STATIC,
+	KESTREL_DOMXML_PLACEMENT_AUTO,
+};
+
+/* <cpu mode='...'>; "custom" (a named CPU model) is not supported yet. */
+enum kestrel_domxml_cpu_mode {
+	KESTREL_DOMXML_CPU_DEFAULT,		/* no <cpu> or no mode attribute */
+	KESTREL_DOMXML_CPU_HOST_PASSTHROUGH,
+	KESTREL_DOMXML_CPU_HOST_MODEL,
+};
+
+/* <clock offset='...'> */
+enum kestrel_domxml_clock_offset {
+	KESTREL_DOMXML_CLOCK_UTC,
+	KESTREL_DOMXML_CLOCK_LOCALTIME,
+};
+
+/*
+ * on_poweroff / on_reboot / on_crash, numbered as libvirt's
+ * virDomainLifecycleAction.  The parser accepts destroy, restart and
+ * preserve; the others are libvirt's but Kestrel cannot do them.
+ */
+enum kestrel_domxml_lifecycle {
+	KESTREL_DOMXML_LIFECYCLE_DESTROY = 0,
+	KESTREL_DOMXML_LIFECYCLE_RESTART = 1,
+	KESTREL_DOMXML_LIFECYCLE_RENAME_RESTART = 2,
+	KESTREL_DOMXML_LIFECYCLE_PRESERVE = 3,
+	KESTREL_DOMXML_LIFECYCLE_COREDUMP_DESTROY = 4,
+	KESTREL_DOMXML_LIFECYCLE_COREDUMP_RESTART = 5,
+};
+
+/* <cputune><vcpupin vcpu='N' cpuset='...'/> */
+struct kestrel_domxml_vcpupin {
+	unsigned int vcpu;
+	struct kestrel_cpuset cpuset;	/* never empty */
+};
+
+struct kestrel_domxml {
+	enum kestrel_domxml_type type;
+	char name[KESTREL_NAME_MAX];	/* 1..63 bytes, no '/', no leading '-' */
+	uint8_t uuid[KESTREL_UUID_LEN];	/* always set after parsing */
+	bool uuid_generated;		/* the XML had none: a random one */
+	char *title;			/* NULL if none; one line */
+	char *description;		/* NULL if none */
+
+	uint64_t memory_kib;		/* a multiple of 4 KiB, in bounds */
+	uint64_t current_memory_kib;	/* a multiple of 4 KiB, <= memory */
+
+	unsigned int vcpus;		/* 1..KESTREL_MAX_VCPUS */
+	unsigned int vcpus_current;	/* 1..vcpus */
+	enum kestrel_domxml_placement placement;
+
+	/* <os>: type is always hvm, arch always x86_64. */
+	char *machine;			/* NULL if none; preserved as given */
+	char *kernel;			/* absolute paths, not opened here */
+	char *initrd;			/* only with a kernel */
+	char *cmdline;
+
+	bool acpi;			/* <features><acpi/> */
+	bool apic;			/* <features><apic/> */
+
+	enum kestrel_domxml_cpu_mode cpu_mode;
+	bool has_topology;		/* sockets*dies*cores*threads == vcpus */
+	unsigned int sockets, dies, cores, threads;
+
+	enum kestrel_domxml_clock_offset clock_offset;
+	enum kestrel_domxml_lifecycle on_poweroff;	/* default destroy */
+	enum kestrel_domxml_lifecycle on_reboot;	/* default restart */
+	enum kestrel_domxml_lifecycle on_crash;		/* default destroy */
+
+	/*
+	 * The UART console stream: <serial type='pty'> on port 0 and the
+	 * <console type='pty'> that aliases it.  As in libvirt, either one
+	 * implies the other, so after parsing both are set or neither.
+	 */
+	bool serial;
+	bool console;
+
+	unsigned int nr_vcpupins;	/* sorted by vcpu, each vcpu once */
+	struct kestrel_domxml_vcpupin vcpupins[KESTREL_MAX_VCPUS];
+};
+
+/*
+ * An empty model with libvirt's defaults (no name, no memory, 1 vCPU,
+ * clock utc, on_poweroff destroy, on_reboot restart, on_crash destroy),
+ * for code that builds a domain without XML.
+ */
+void kestrel_domxml_init(struct kestrel_domxml *d);
+
+/*
+ * Parse @len bytes of domain XML into @out (overwritten).  On success @out
+ * owns its strings (release with kestrel_domxml_free()); on failure it is
+ * left initialized and owns nothing.  A missing UUID is generated.
+ */
+int kestrel_domxml_parse(const char *xml, size_t len,
+			 struct kestrel_domxml *out);
+/* The same, from a file (read whole; -EFBIG past KESTREL_XML_MAX). */
+int kestrel_domxml_parse_file(const char *path, struct kestrel_domxml *out);
+
+/*
+ * The canonical XML of @d, malloc'd and NUL-terminated, ending with a
+ * newline; NULL with -ENOMEM recorded if out of memory.
+ */
+char *kestrel_domxml_format(const struct kestrel_domxml *d);
+
+/* Release what @d owns and re-initialize it (safe to call twice). */
+void kestrel_domxml_free(struct kestrel_domxml *d);
+
+/* True when both models say the same (strings compared by content). */
+bool kestrel_domxml_equal(const struct kestrel_domxml *a,
+			  const struct kestrel_domxml *b);
+
+/* libvirt's spelling of the enums ("kestrel", "auto", "host-model", ...). */
+const char *kestrel_domxml_type_name(enum kestrel_domxml_type type);
+const char *kestrel_domxml_placement_name(enum kestrel_domxml_placement p);
+const char *kestrel_domxml_cpu_mode_name(enum kestrel_domxml_cpu_mode mode);
+const char *kestrel_domxml_clock_name(enum kestrel_domxml_clock_offset off);
+const char *kestrel_domxml_lifecycle_name(enum kestrel_domxml_lifecycle a);
+
+/*
+ * libvirt's cpuset syntax: comma-separated CPUs "N", ranges "N-M" and
+ * exclusions "^N", applied left to right ("0-3,^2,5" is {0,1,3,5});
+ * blanks around items are allowed.  The result may be empty.  -EINVAL on
+ * bad syntax, -ERANGE for a CPU >= KESTREL_CPUSET_MAX.
+ */
+int kestrel_cpuset_parse(const char *s, struct kestrel_cpuset *set);
+/* libvirt's canonical form: ascending, ranges of two or more as "N-M". */
+char *kestrel_cpuset_format(const struct kestrel_cpuset *set);
+bool kestrel_cpuset_test(const struct kestrel_cpuset *set, unsigned int cpu);
+void kestrel_cpuset_set(struct kestrel_cpuset *set, unsigned int cpu);
+void kestrel_cpuset_clear(struct kestrel_cpuset *set, unsigned int cpu);
+bool kestrel_cpuset_empty(const struct kestrel_cpuset *set);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KESTREL_DOMXML_H */

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Domain XML writing, in the layout `virsh dumpxml` gives a KVM domain
+ * booted from a kernel: libvirt's element and attribute order, 2-space
+ * indentation, memory in KiB, and only what the model holds.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "libkestrel.h"
+#include "domxml.h"
+
+/*
+ * Escape for text and attribute values.  Besides the five characters
+ * libvirt escapes (& < > ' "), tab, line feed and carriage return are written as
+ * character references where a parser would otherwise normalize them
+ * (CR everywhere, tab and LF in attribute values), so that what is
+ * written reads back the same.
+ */
+static void escape(FILE *f, const char *s, bool attr)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\r':
+			fputs("&#13;", f);
+			break;
+		case '\n':
+			fputs(attr ? "&#10;" : "\n", f);
+			break;
+		case '\t':
+			fputs(attr ? "&#9;" : "\t", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+/* "  <tag>text</tag>\n" */
+static void text_elem(FILE *f, const char *indent, const char *tag,
+		      const char *text)
+{
+	fprintf(f, "%s<%s>", indent, tag);
+	escape(f, text, false);
+	fprintf(f, "</%s>\n", tag);
+}
+
+static const char *checked(const char *name, int *bad)
+{
+	if (!name) {
+		*bad = 1;
+		return "";
+	}
+	return name;
+}
+
+char *kestrel_domxml_format(const struct kestrel_domxml *d)
+{
+	char uuid[KESTREL_UUID_STRLEN];
+	const char *cpu_mode;
+	char *buf = NULL;
+	size_t size = 0;
+	unsigned int i;
+	int bad = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &size);
+	if (!f) {
+		kestrel_fail(ENOMEM, "out of memory");
+		return NULL;
+	}
+
+	fprintf(f, "<domain type='%s'>\n",
+		checked(kestrel_domxml_type_name(d->type), &bad));
+	fputs("  <name>", f);
+	escape(f, d->name, false);
+	fputs("</name>\n", f);
+	kestrel_uuid_format(d->uuid, uuid);
+	fprintf(f, "  <uuid>%s</uuid>\n", uuid);
+	if (d->title)
+		text_elem(f, "  ", "title", d->title);
+	if (d->description)
+		text_elem(f, "  ", "description", d->description);
+	fprintf(f, "  <memory unit='KiB'>%llu</memory>\n",
+		(unsigned long long)d->memory_kib);
+	fprintf(f, "  <currentMemory unit='KiB'>%llu</currentMemory>\n",
+		(unsigned long long)d->current_memory_kib);
+
+	fprintf(f, "  <vcpu placement='%s'",
+		checked(kestrel_domxml_placement_name(d->placement), &bad));
+	if (d->vcpus_current != d->vcpus)
+		fprintf(f, " current='%u'", d->vcpus_current);
+	fprintf(f, ">%u</vcpu>\n", d->vcpus);
+
+	if (d->nr_vcpupins) {
+		fputs("  <cputune>\n", f);
+		for (i = 0; i < d->nr_vcpupins && i < KESTREL_MAX_VCPUS; i++) {
+			char *set = kestrel_cpuset_format(&d->vcpupins[i].cpuset);
+
+			if (!set) {
+				bad = 2;
+				break;
+			}
+			fprintf(f, "    <vcpupin vcpu='%u' cpuset='%s'/>\n",
+				d->vcpupins[i].vcpu, set);
+			free(set);
+		}
+		fputs("  </cputune>\n", f);
+	}
+
+	fputs("  <os>\n    <type arch='x86_64'", f);
+	if (d->machine) {
+		fputs(" machine='", f);
+		escape(f, d->machine, true);
+		fputc('\'', f);
+	}
+	fputs(">hvm</type>\n", f);
+	if (d->kernel)
+		text_elem(f, "    ", "kernel", d->kernel);
+	if (d->initrd)
+		text_elem(f, "    ", "initrd", d->initrd);
+	if (d->cmdline)
+		text_elem(f, "    ", "cmdline", d->cmdline);
+	fputs("  </os>\n", f);
+
+	if (d->acpi || d->apic) {
+		fputs("  <features>\n", f);
+		if (d->acpi)
+			fputs("    <acpi/>\n", f);
+		if (d->apic)
+			fputs("    <apic/>\n", f);
+		fputs("  </features>\n", f);
+	}
+
+	cpu_mode = kestrel_domxml_cpu_mode_name(d->cpu_mode);
+	if (cpu_mode || d->has_topology) {
+		fputs("  <cpu", f);
+		if (cpu_mode)
+			fprintf(f, " mode='%s'", cpu_mode);
+		if (d->has_topology)
+			fprintf(f, ">\n    <topology sockets='%u' dies='%u' cores='%u' threads='%u'/>\n  </cpu>\n",
+				d->sockets, d->dies, d->cores, d->threads);
+		else
+			fputs("/>\n", f);
+	}
+
+	fprintf(f, "  <clock offset='%s'/>\n",
+		checked(kestrel_domxml_clock_name(d->clock_offset), &bad));
+	fprintf(f, "  <on_poweroff>%s</on_poweroff>\n",
+		checked(kestrel_domxml_lifecycle_name(d->on_poweroff), &bad));
+	fprintf(f, "  <on_reboot>%s</on_reboot>\n",
+		checked(kestrel_domxml_lifecycle_name(d->on_reboot), &bad));
+	fprintf(f, "  <on_crash>%s</on_crash>\n",
+		checked(kestrel_domxml_lifecycle_name(d->on_crash), &bad));
+
+	/* libvirt writes <devices> even when there are none. */
+	fputs("  <devices>\n", f);
+	if (d->serial)
+		fputs("    <serial type='pty'>\n"
+		      "      <target port='0'/>\n"
+		      "    </serial>\n", f);
+	if (d->console)
+		fputs("    <console type='pty'>\n"
+		      "      <target type='serial' port='0'/>\n"
+		      "    </console>\n", f);
+	fputs("  </devices>\n</domain>\n", f);
+
+	if (fclose(f) || !buf || bad) {
+		free(buf);
+		if (bad == 1)
+			kestrel_fail(EINVAL, "cannot format domain XML: a setting holds an unknown value");
+		else
+			kestrel_fail(ENOMEM, "out of memory");
+		return NULL;
+	}
+	return buf;
+}
