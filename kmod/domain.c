@@ -313,7 +313,8 @@ void kestrel_domain_crash(struct kestrel_domain *dom, const char *why)
 	spin_unlock(&dom->state_lock);
 	if (!first)
 		return;
-	pr_info("domain %u (%s) crashed: %s\n", dom->id, dom->name, why);
+	pr_info_ratelimited("domain %u (%s) crashed: %s\n", dom->id, dom->name,
+			    why);
 	for (i = 0; i < dom->nr_vcpus; i++) {
 		kestrel_vcpu_request(&dom->vcpus[i], KESTREL_REQ_PAUSE);
 		kestrel_vcpu_kick(&dom->vcpus[i]);

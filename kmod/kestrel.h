@@ -6,6 +6,7 @@
 #define KESTREL_H
 
 #include <linux/types.h>
+#include <linux/percpu-defs.h>
 #include <linux/kestrel.h>
 
 #define KESTREL_VERSION "0.1.0"
@@ -94,6 +95,7 @@ extern const struct kestrel_arch_ops *kestrel_arch;
 /* Hardware virtualization on every CPU, held by started domains. */
 int kestrel_hw_get(void);
 void kestrel_hw_put(void);
+DECLARE_PER_CPU(bool, kestrel_hw_on);
 
 void kestrel_hw_detect(struct kestrel_hw *hw);
 

@@ -60,15 +60,38 @@ static DEFINE_MUTEX(kestrel_hw_mutex);
 static unsigned int kestrel_hw_users;
 static int kestrel_cpuhp_state = -1;
 
+/*
+ * Whether this CPU has the extension enabled for us.  Written only on its
+ * own CPU (IPI or hotplug callback), read by vCPU threads on the same CPU
+ * with preemption disabled, so that a burst never starts on a CPU that a
+ * hotplug callback has just disabled (the thread moves away first).
+ */
+DEFINE_PER_CPU(bool, kestrel_hw_on);
+
+static int hw_enable_this_cpu(void)
+{
+	int err = kestrel_arch->hw_enable();
+
+	if (!err)
+		this_cpu_write(kestrel_hw_on, true);
+	return err;
+}
+
+static void hw_disable_this_cpu(void)
+{
+	this_cpu_write(kestrel_hw_on, false);
+	kestrel_arch->hw_disable();
+}
+
 static void hw_enable_one(void *failed)
 {
-	if (kestrel_arch->hw_enable())
+	if (hw_enable_this_cpu())
 		atomic_inc(failed);
 }
 
 static void hw_disable_one(void *unused)
 {
-	kestrel_arch->hw_disable();
+	hw_disable_this_cpu();
 }
 
 int kestrel_hw_get(void)
@@ -106,14 +129,14 @@ void kestrel_hw_put(void)
 static int kestrel_cpu_online(unsigned int cpu)
 {
 	/* Runs on @cpu; kestrel_hw_get() holds the hotplug lock. */
-	if (READ_ONCE(kestrel_hw_users) && kestrel_arch->hw_enable())
+	if (READ_ONCE(kestrel_hw_users) && hw_enable_this_cpu())
 		return -EBUSY;
 	return 0;
 }
 
 static int kestrel_cpu_offline(unsigned int cpu)
 {
-	kestrel_arch->hw_disable();
+	hw_disable_this_cpu();
 	return 0;
 }
 
@@ -121,7 +144,7 @@ static int kestrel_cpu_offline(unsigned int cpu)
 static void kestrel_emergency_disable(void)
 {
 	if (kestrel_arch)
-		kestrel_arch->hw_disable();
+		hw_disable_this_cpu();
 }
 
 /* ---- /dev/kestrel ---- */

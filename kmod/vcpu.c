@@ -171,6 +171,12 @@ static int vcpu_burst(struct kestrel_vcpu *vcpu)
 	int ret = 0;
 
 	kernel_fpu_begin();
+	/* A CPU going offline has disabled SVM/VMX: let the scheduler move us. */
+	if (!this_cpu_read(kestrel_hw_on)) {
+		kernel_fpu_end();
+		schedule_timeout_interruptible(1);
+		return 0;
+	}
 	guest_fpu_load(vcpu);
 	vcpu->cpu = smp_processor_id();
 	kestrel_arch->vcpu_load(vcpu);

@@ -705,4 +705,40 @@ TEST(fpu_gprs_and_msrs_isolated)
 	guest_destroy(&g);
 }
 
+static int write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* A CPU going offline and coming back while vCPUs run on it. */
+TEST(cpu_hotplug_while_running)
+{
+	const char *cpu1 = "/sys/devices/system/cpu/cpu1/online";
+	uint64_t before[2];
+	struct guest g;
+
+	skip_without_backend(_metadata);
+	if (access(cpu1, W_OK))
+		SKIP(return, "CPU 1 cannot be taken offline here");
+	ASSERT_EQ(0, start_counters(&g, "hotplug", 2, 0x4242))
+		TH_LOG("%s", kestrel_last_error());
+	usleep(200000);
+	ASSERT_EQ(0, write_file(cpu1, "0"));
+	before[0] = guest_mailbox(&g, 0);
+	before[1] = guest_mailbox(&g, 1);
+	usleep(500000);
+	EXPECT_LT(before[0], guest_mailbox(&g, 0));
+	EXPECT_LT(before[1], guest_mailbox(&g, 1));
+	ASSERT_EQ(0, write_file(cpu1, "1"));
+	usleep(300000);
+	check_counters(_metadata, &g, 2);
+	guest_destroy(&g);
+}
+
 TEST_HARNESS_MAIN
