@@ -55,7 +55,13 @@ void ctl_lib_error(void);
 /* Connect to the module, printing virsh's failure lines; 0 or -1. */
 int ctl_connect(struct cmd_ctx *ctx);
 
+/* Attach the terminal to a domain's console fd until Ctrl+] (domain.c). */
+struct kestrel_domain_info;
+int ctl_console_attach(struct cmd_ctx *ctx,
+		       const struct kestrel_domain_info *info, int fd);
+
 /* Command tables, one per file. */
+extern const struct cmd_def create_cmds[];
 extern const struct cmd_def host_cmds[];
 extern const struct cmd_def domain_cmds[];
 

@@ -219,8 +219,8 @@ static enum relay_end console_loop(int fd, const sigset_t *waitmask)
 	}
 }
 
-static int console_attach(struct cmd_ctx *ctx,
-			  const struct kestrel_domain_info *info, int fd)
+int ctl_console_attach(struct cmd_ctx *ctx,
+		       const struct kestrel_domain_info *info, int fd)
 {
 	struct sigaction sa = { .sa_handler = console_on_signal };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
@@ -317,7 +317,7 @@ static int cmd_console(struct cmd_ctx *ctx)
 	if (cmd_opt_bool(ctx, "dump"))
 		ret = console_dump(fd, ref);
 	else
-		ret = console_attach(ctx, &info, fd);
+		ret = ctl_console_attach(ctx, &info, fd);
 	close(fd);
 	return ret;
 }

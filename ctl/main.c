@@ -12,6 +12,7 @@
 #include "ctl.h"
 
 static const struct cmd_def *const cmd_tables[] = {
+	create_cmds,
 	domain_cmds,
 	host_cmds,
 };
