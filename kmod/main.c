@@ -40,6 +40,11 @@ void kestrel_hw_detect(struct kestrel_hw *hw)
 		err = kestrel_backends[i]->detect(hw);
 		if (err == -ENODEV)
 			continue;
+		/* A backend that can only detect is not one yet. */
+		if (!err && !kestrel_backends[i]->vcpu_run) {
+			hw->detail = "this CPU's extension is detected but its backend is not implemented yet";
+			err = -EOPNOTSUPP;
+		}
 		if (!err) {
 			hw->backend = kestrel_backends[i]->backend;
 			kestrel_arch = kestrel_backends[i];
