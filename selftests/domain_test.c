@@ -157,11 +157,12 @@ GUEST_ASM(g64_clobber, code64,
 	"jmp 2b\n"
 	"9: movq $0xbad, 0x81f0\n hlt\n");
 
-static void skip_without_backend(struct __test_metadata *_metadata)
-{
-	if (expected_backend() == KESTREL_BACKEND_NONE)
-		SKIP(return, "no virtualization backend on this CPU");
-}
+/* In a TEST body: skip it on a CPU without SVM or VMX. */
+#define SKIP_WITHOUT_BACKEND()						\
+	do {								\
+		if (expected_backend() == KESTREL_BACKEND_NONE)		\
+			SKIP(return, "no virtualization backend on this CPU"); \
+	} while (0)
 
 FIXTURE(dom) {
 	struct guest g;
@@ -170,8 +171,13 @@ FIXTURE(dom) {
 
 FIXTURE_SETUP(dom)
 {
+	/*
+	 * This harness runs the test body after a SKIP in setup unless
+	 * setup jumps out: longjmp() skips body and teardown alike.
+	 */
 	if (expected_backend() == KESTREL_BACKEND_NONE)
-		SKIP(return, "no virtualization backend on this CPU");
+		SKIP(longjmp(_metadata->env, 1),
+		     "no virtualization backend on this CPU");
 	ASSERT_EQ(0, guest_create(&self->g, "selftest", 64 * MB, 1))
 		TH_LOG("%s", kestrel_last_error());
 	self->created = true;
@@ -281,7 +287,7 @@ TEST(destroy_spinning_domain_is_prompt)
 	struct guest g;
 	struct timespec t0, t1;
 
-	skip_without_backend(_metadata);
+	SKIP_WITHOUT_BACKEND();
 	ASSERT_EQ(0, guest_create(&g, "spinner", 32 * MB, 1));
 	ASSERT_EQ(0, guest_load(&g, 0, GUEST_LONG64, GUEST_CODE_OF(g64_spin), 0));
 	ASSERT_EQ(0, guest_start(&g));
@@ -555,7 +561,7 @@ TEST(destroy_halted_domain_is_prompt)
 {
 	struct guest g;
 
-	skip_without_backend(_metadata);
+	SKIP_WITHOUT_BACKEND();
 	ASSERT_EQ(0, guest_create(&g, "halter", 32 * MB, 2));
 	ASSERT_EQ(0, guest_load(&g, 0, GUEST_LONG64, GUEST_CODE_OF(g64_copy), 0));
 	ASSERT_EQ(0, guest_load(&g, 1, GUEST_LONG64, GUEST_CODE_OF(g64_copy), 0));
@@ -599,7 +605,7 @@ TEST(two_domains_two_vcpus_each)
 {
 	struct guest a, b;
 
-	skip_without_backend(_metadata);
+	SKIP_WITHOUT_BACKEND();
 	ASSERT_EQ(0, start_counters(&a, "pair-a", 2, 0xaaaa))
 		TH_LOG("%s", kestrel_last_error());
 	ASSERT_EQ(0, start_counters(&b, "pair-b", 2, 0xbbbb))
@@ -619,7 +625,7 @@ TEST(more_vcpus_than_asids)
 	struct guest a, b;
 	unsigned int n;
 
-	skip_without_backend(_metadata);
+	SKIP_WITHOUT_BACKEND();
 	ASSERT_EQ(0, kestrel_open(&conn));
 	ASSERT_EQ(0, kestrel_get_info(conn, &info));
 	kestrel_close(conn);
@@ -679,7 +685,7 @@ TEST(fpu_gprs_and_msrs_isolated)
 	int status;
 	pid_t pid;
 
-	skip_without_backend(_metadata);
+	SKIP_WITHOUT_BACKEND();
 	ASSERT_EQ(0, guest_create(&g, "clobber", 32 * MB, 2));
 	ASSERT_EQ(0, guest_load(&g, 0, GUEST_LONG64, GUEST_CODE_OF(g64_clobber), 0));
 	ASSERT_EQ(0, guest_load(&g, 1, GUEST_LONG64, GUEST_CODE_OF(g64_clobber), 0));
@@ -723,7 +729,7 @@ TEST(cpu_hotplug_while_running)
 	uint64_t before[2];
 	struct guest g;
 
-	skip_without_backend(_metadata);
+	SKIP_WITHOUT_BACKEND();
 	if (access(cpu1, W_OK))
 		SKIP(return, "CPU 1 cannot be taken offline here");
 	ASSERT_EQ(0, start_counters(&g, "hotplug", 2, 0x4242))
