@@ -51,7 +51,7 @@ static int cmd_nodeinfo(struct cmd_ctx *ctx)
 static void print_attr(const char *name, const char *val)
 {
 	printf(" %s='", name);
-	kestrel_xml_escape(stdout, val);
+	kestrel_xml_escape_attr(stdout, val);
 	putchar('\'');
 }
 

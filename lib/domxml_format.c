@@ -11,53 +11,12 @@
 #include "libkestrel.h"
 #include "domxml.h"
 
-/*
- * Escape for text and attribute values.  Besides the five characters
- * libvirt escapes (& < > ' "), tab, line feed and carriage return are written as
- * character references where a parser would otherwise normalize them
- * (CR everywhere, tab and LF in attribute values), so that what is
- * written reads back the same.
- */
-static void escape(FILE *f, const char *s, bool attr)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '\'':
-			fputs("&apos;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\r':
-			fputs("&#13;", f);
-			break;
-		case '\n':
-			fputs(attr ? "&#10;" : "\n", f);
-			break;
-		case '\t':
-			fputs(attr ? "&#9;" : "\t", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
 /* "  <tag>text</tag>\n" */
 static void text_elem(FILE *f, const char *indent, const char *tag,
 		      const char *text)
 {
 	fprintf(f, "%s<%s>", indent, tag);
-	escape(f, text, false);
+	kestrel_xml_escape(f, text);
 	fprintf(f, "</%s>\n", tag);
 }
 
@@ -89,7 +48,7 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 	fprintf(f, "<domain type='%s'>\n",
 		checked(kestrel_domxml_type_name(d->type), &bad));
 	fputs("  <name>", f);
-	escape(f, d->name, false);
+	kestrel_xml_escape(f, d->name);
 	fputs("</name>\n", f);
 	kestrel_uuid_format(d->uuid, uuid);
 	fprintf(f, "  <uuid>%s</uuid>\n", uuid);
@@ -127,7 +86,7 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 	fputs("  <os>\n    <type arch='x86_64'", f);
 	if (d->machine) {
 		fputs(" machine='", f);
-		escape(f, d->machine, true);
+		kestrel_xml_escape_attr(f, d->machine);
 		fputc('\'', f);
 	}
 	fputs(">hvm</type>\n", f);

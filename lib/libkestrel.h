@@ -200,8 +200,9 @@ int kestrel_nodeinfo_read(const char *root, struct kestrel_nodeinfo *ni);
 
 /* ---- XML output helpers ---- */
 
-/* Write s to f with &, <, >, ' and " escaped. */
+/* Write s to f as XML text / an attribute value, escaped as libvirt does. */
 void kestrel_xml_escape(FILE *f, const char *s);
+void kestrel_xml_escape_attr(FILE *f, const char *s);
 
 #ifdef __cplusplus
 }
