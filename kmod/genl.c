@@ -51,7 +51,7 @@ static int kestrel_require_admin(struct sk_buff *skb, struct genl_info *info)
 /* Domain commands need a backend; say why there is none. */
 static int kestrel_require_backend(struct genl_info *info)
 {
-	if (kestrel_hw.backend != KESTREL_BACKEND_NONE)
+	if (kestrel_arch)
 		return 0;
 	/* kestrel_hw.detail always points to a string literal. */
 	if (info->extack)

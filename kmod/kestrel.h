@@ -89,7 +89,11 @@ struct kestrel_arch_ops {
 
 extern const struct kestrel_arch_ops kestrel_svm_ops;
 extern const struct kestrel_arch_ops kestrel_vmx_ops;
-/* The backend in use; NULL when there is none.  Set once at load. */
+/*
+ * The backend in use; NULL when there is none, or when the CPU's
+ * extension is detected (kestrel_hw.backend) but its backend cannot run
+ * domains yet.  Set once at load.
+ */
 extern const struct kestrel_arch_ops *kestrel_arch;
 
 /* Hardware virtualization on every CPU, held by started domains. */

@@ -40,15 +40,14 @@ void kestrel_hw_detect(struct kestrel_hw *hw)
 		err = kestrel_backends[i]->detect(hw);
 		if (err == -ENODEV)
 			continue;
-		/* A backend that can only detect is not one yet. */
-		if (!err && !kestrel_backends[i]->vcpu_run) {
-			hw->detail = "this CPU's extension is detected but its backend is not implemented yet";
-			err = -EOPNOTSUPP;
-		}
-		if (!err) {
-			hw->backend = kestrel_backends[i]->backend;
+		if (err)
+			return;
+		hw->backend = kestrel_backends[i]->backend;
+		/* A backend that can only detect runs no domain yet. */
+		if (kestrel_backends[i]->vcpu_run)
 			kestrel_arch = kestrel_backends[i];
-		}
+		else
+			hw->detail = "the extension is detected, but Kestrel's backend for it is not implemented yet";
 		return;
 	}
 	memset(hw, 0, sizeof(*hw));

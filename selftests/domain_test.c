@@ -160,8 +160,9 @@ GUEST_ASM(g64_clobber, code64,
 /* In a TEST body: skip it on a CPU without SVM or VMX. */
 #define SKIP_WITHOUT_BACKEND()						\
 	do {								\
-		if (expected_backend() == KESTREL_BACKEND_NONE)		\
-			SKIP(return, "no virtualization backend on this CPU"); \
+		const char *why = domains_unsupported();		\
+		if (why)						\
+			SKIP(return, "%s", why);			\
 	} while (0)
 
 FIXTURE(dom) {
@@ -175,9 +176,10 @@ FIXTURE_SETUP(dom)
 	 * This harness runs the test body after a SKIP in setup unless
 	 * setup jumps out: longjmp() skips body and teardown alike.
 	 */
-	if (expected_backend() == KESTREL_BACKEND_NONE)
-		SKIP(longjmp(_metadata->env, 1),
-		     "no virtualization backend on this CPU");
+	const char *why = domains_unsupported();
+
+	if (why)
+		SKIP(longjmp(_metadata->env, 1), "%s", why);
 	ASSERT_EQ(0, guest_create(&self->g, "selftest", 64 * MB, 1))
 		TH_LOG("%s", kestrel_last_error());
 	self->created = true;

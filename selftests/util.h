@@ -6,6 +6,7 @@
 #ifndef KESTREL_SELFTEST_UTIL_H
 #define KESTREL_SELFTEST_UTIL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,41 @@ static inline enum kestrel_backend expected_backend(void)
 	    cpuinfo_has("vmx flags", "unrestricted_guest"))
 		return KESTREL_BACKEND_VMX;
 	return KESTREL_BACKEND_NONE;
+}
+
+/*
+ * Why domain tests cannot run here, or NULL when they can: no extension
+ * on this CPU, or (VMX only, while its backend is being written) a module
+ * that detects VT-x but refuses domains.  On SVM a refusal is a failure
+ * of the test, never a reason to skip.
+ */
+static inline const char *domains_unsupported(void)
+{
+	static char reason[160];
+	struct kestrel_domain_config cfg = {
+		.name = "selftest-probe", .memory = 2 << 20, .vcpus = 1,
+	};
+	struct kestrel_domain_info info;
+	struct kestrel_conn *conn;
+	int err;
+
+	switch (expected_backend()) {
+	case KESTREL_BACKEND_NONE:
+		return "no virtualization backend on this CPU";
+	case KESTREL_BACKEND_SVM:
+		return NULL;
+	case KESTREL_BACKEND_VMX:
+		break;
+	}
+	if (kestrel_open(&conn))
+		return NULL;
+	err = kestrel_domain_create(conn, &cfg, &info);
+	if (!err)
+		kestrel_domain_destroy(conn, info.id);
+	else if (err == -EOPNOTSUPP)
+		snprintf(reason, sizeof(reason), "%s", kestrel_last_error());
+	kestrel_close(conn);
+	return err == -EOPNOTSUPP ? reason : NULL;
 }
 
 #endif /* KESTREL_SELFTEST_UTIL_H */
