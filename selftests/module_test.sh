@@ -19,8 +19,11 @@ check() {
 
 echo "TAP version 13"
 echo "1..6"
-check "the kernel logged no warning, bug or oops" \
-	sh -c '! dmesg | grep -E "WARNING: CPU:|BUG:|Oops|general protection|Call Trace"'
+# Only what the kernel logged since Kestrel loaded: a test host may boot
+# with warnings of its own (Bochs's XSAVE sizes).
+check "the kernel logged no warning, bug or oops since Kestrel loaded" \
+	sh -c 'dmesg | sed -n "/kestrel: [0-9.]*, backend/,\$p" |
+	       grep -E "WARNING: CPU:|BUG:|Oops|general protection|Call Trace" && exit 1 || exit 0'
 check "rmmod kestrel succeeds" rmmod kestrel
 check "/dev/kestrel is gone after unload" sh -c '! test -e /dev/kestrel'
 check "the netlink family is gone after unload" \
