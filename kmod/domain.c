@@ -17,9 +17,7 @@
 
 #include "domain.h"
 #include "console.h"
-#include "dev/uart.h"
-
-#define COM1_BASE	0x3f8
+#include "platform.h"
 
 /* The registry: every domain not yet destroyed, in ID order. */
 static DEFINE_MUTEX(kestrel_domains_mutex);
@@ -39,8 +37,7 @@ static void kestrel_domain_release(struct kref *ref)
 	kestrel_vcpus_free(dom);
 	if (kestrel_arch)
 		kestrel_arch->dom_free(dom);
-	if (dom->uart)
-		kestrel_uart_destroy(dom->uart);
+	kestrel_platform_free(dom);
 	if (dom->console)
 		kestrel_console_destroy(dom->console);
 	if (dom->mem.pages)
@@ -65,25 +62,8 @@ static void console_put(void *owner)
 	kestrel_domain_put(owner);
 }
 
-static u64 uart_pio_read(void *opaque, u64 addr, unsigned int len)
-{
-	return kestrel_uart_read(opaque, addr);
-}
-
-static void uart_pio_write(void *opaque, u64 addr, unsigned int len, u64 val)
-{
-	kestrel_uart_write(opaque, addr, val);
-}
-
 static int domain_devices_init(struct kestrel_domain *dom)
 {
-	struct kestrel_io_range com1 = {
-		.base = COM1_BASE,
-		.len = 8,
-		.read = uart_pio_read,
-		.write = uart_pio_write,
-	};
-
 	/*
 	 * The console holds no reference of its own on the domain: fds do,
 	 * through console_get/console_put.
@@ -91,12 +71,10 @@ static int domain_devices_init(struct kestrel_domain *dom)
 	dom->console = kestrel_console_create(console_get, console_put, dom);
 	if (!dom->console)
 		return -ENOMEM;
-	dom->uart = kestrel_uart_create(dom->console, NULL, NULL);
-	if (!dom->uart)
-		return -ENOMEM;
-	com1.opaque = dom->uart;
-	return kestrel_bus_register(&dom->pio, &com1);
+	return kestrel_platform_init(dom);
 }
+
+static void domain_shutdown_work(struct work_struct *work);
 
 static bool name_taken(const char *name, const u8 *uuid)
 {
@@ -141,6 +119,7 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 	mutex_init(&dom->lock);
 	spin_lock_init(&dom->state_lock);
 	init_waitqueue_head(&dom->park_wq);
+	INIT_WORK(&dom->shutdown_work, domain_shutdown_work);
 	strscpy(dom->name, name, sizeof(dom->name));
 	if (uuid)
 		memcpy(dom->uuid, uuid, KESTREL_UUID_LEN);
@@ -420,9 +399,12 @@ out:
 	return err;
 }
 
-/* Stop the guest, take the domain out of the registry, drop its reference. */
-int kestrel_domain_destroy(struct kestrel_domain *dom,
-			   struct netlink_ext_ack *extack)
+/*
+ * Stop the guest, take the domain out of the registry and drop the
+ * registry's reference: destroy, and a guest's power-off.
+ */
+static int domain_stop(struct kestrel_domain *dom, u32 reason, u32 detail,
+		       struct netlink_ext_ack *extack)
 {
 	mutex_lock(&dom->lock);
 	if (dom->destroyed) {
@@ -441,14 +423,63 @@ int kestrel_domain_destroy(struct kestrel_domain *dom,
 		kestrel_hw_put();
 		dom->hw_held = false;
 	}
-	set_state(dom, KESTREL_STATE_SHUTOFF, KESTREL_SHUTOFF_DESTROYED);
+	set_state(dom, KESTREL_STATE_SHUTOFF, reason);
 	kestrel_console_shutdown(dom->console);
 	mutex_unlock(&dom->lock);
 
-	kestrel_genl_notify(dom, KESTREL_EVENT_STOPPED,
-			    KESTREL_EVENT_STOPPED_DESTROYED, GFP_KERNEL);
+	kestrel_genl_notify(dom, KESTREL_EVENT_STOPPED, detail, GFP_KERNEL);
 	kestrel_domain_put(dom);	/* the registry's */
 	return 0;
+}
+
+int kestrel_domain_destroy(struct kestrel_domain *dom,
+			   struct netlink_ext_ack *extack)
+{
+	return domain_stop(dom, KESTREL_SHUTOFF_DESTROYED,
+			   KESTREL_EVENT_STOPPED_DESTROYED, extack);
+}
+
+static void domain_shutdown_work(struct work_struct *work)
+{
+	struct kestrel_domain *dom = container_of(work, struct kestrel_domain,
+						  shutdown_work);
+
+	/* Rebooting in place (on_reboot=restart) is not there yet. */
+	if (dom->shutdown_reset)
+		pr_info_ratelimited("domain %u (%s) asked for a reset; rebooting is not supported yet, it shuts off\n",
+				    dom->id, dom->name);
+	domain_stop(dom, KESTREL_SHUTOFF_SHUTDOWN,
+		    KESTREL_EVENT_STOPPED_SHUTDOWN, NULL);
+	kestrel_domain_put(dom);	/* the work's */
+}
+
+/*
+ * The guest powered off (ACPI S5) or asked for a reset.  Called from a
+ * vCPU thread with preemption disabled: park the vCPUs and let a work
+ * item, which may sleep, take the domain down.  Only the first request of
+ * a running domain counts.
+ */
+void kestrel_domain_shutdown_from_guest(struct kestrel_domain *dom, bool reset)
+{
+	unsigned int i;
+	bool first;
+
+	spin_lock(&dom->state_lock);
+	first = dom->state == KESTREL_STATE_RUNNING;
+	if (first) {
+		dom->state = KESTREL_STATE_SHUTDOWN;
+		dom->reason = 0;
+		dom->shutdown_reset = reset;
+	}
+	spin_unlock(&dom->state_lock);
+	if (!first)
+		return;
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		kestrel_vcpu_request(&dom->vcpus[i], KESTREL_REQ_PAUSE);
+		kestrel_vcpu_kick(&dom->vcpus[i]);
+	}
+	kref_get(&dom->ref);
+	schedule_work(&dom->shutdown_work);
 }
 
 /* Register access: the vCPU must not be running guest code. */

@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/sched.h>
 
 #include "kestrel.h"
@@ -18,6 +19,11 @@
 
 struct kestrel_console;
 struct kestrel_uart;
+struct kestrel_pic;
+struct kestrel_pit;
+struct kestrel_rtc;
+struct kestrel_acpi_pm;
+struct kestrel_ioapic;
 
 /* Bits of kestrel_vcpu.requests: what the vCPU thread must do next. */
 enum {
@@ -128,7 +134,14 @@ struct kestrel_domain {
 	struct kestrel_bus pio;		/* fixed after creation */
 	struct kestrel_bus mmio;	/* fixed after creation */
 	struct kestrel_console *console;
-	struct kestrel_uart *uart;
+	struct kestrel_uart *uart;	/* platform.c: the devices */
+	struct kestrel_pic *pic;
+	struct kestrel_pit *pit;
+	struct kestrel_rtc *rtc;
+	struct kestrel_acpi_pm *pm;
+	struct kestrel_ioapic *ioapic;
+	struct work_struct shutdown_work;	/* guest power-off or reset */
+	bool shutdown_reset;		/* ...which one, set before queueing */
 
 	void *arch;			/* vendor state: nested page tables */
 };
@@ -172,6 +185,7 @@ int kestrel_domain_set_regs(struct kestrel_domain *dom, u32 vcpu,
 			    const struct kestrel_sregs *sregs,
 			    struct netlink_ext_ack *extack);
 void kestrel_domain_crash(struct kestrel_domain *dom, const char *why);
+void kestrel_domain_shutdown_from_guest(struct kestrel_domain *dom, bool reset);
 
 /* vcpu.c */
 int kestrel_vcpus_init(struct kestrel_domain *dom);

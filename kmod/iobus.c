@@ -43,7 +43,7 @@ u64 kestrel_bus_read(const struct kestrel_bus *bus, u64 addr, unsigned int len)
 
 	if (!r || !r->read)
 		return len == 8 ? ~0ULL : GENMASK_ULL(len * 8 - 1, 0);
-	return r->read(r->opaque, addr - r->base, len);
+	return r->read(r->opaque, r->absolute ? addr : addr - r->base, len);
 }
 
 void kestrel_bus_write(const struct kestrel_bus *bus, u64 addr,
@@ -52,5 +52,6 @@ void kestrel_bus_write(const struct kestrel_bus *bus, u64 addr,
 	const struct kestrel_io_range *r = bus_find(bus, addr, len);
 
 	if (r && r->write)
-		r->write(r->opaque, addr - r->base, len, val);
+		r->write(r->opaque, r->absolute ? addr : addr - r->base, len,
+			 val);
 }

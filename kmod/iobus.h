@@ -17,7 +17,8 @@
 struct kestrel_io_range {
 	u64 base;
 	u64 len;
-	/* @addr is relative to @base; @len is 1, 2, 4 or 8 */
+	bool absolute;		/* handlers get the address itself */
+	/* @addr is relative to @base unless @absolute; @len is 1, 2, 4 or 8 */
 	u64 (*read)(void *opaque, u64 addr, unsigned int len);
 	void (*write)(void *opaque, u64 addr, unsigned int len, u64 val);
 	void *opaque;

@@ -4,6 +4,7 @@
  * that exits in every way the SVM/VMX backends handle.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -156,6 +157,34 @@ GUEST_ASM(g64_clobber, code64,
 	"incq 0x8000(,%rdi,8)\n"
 	"jmp 2b\n"
 	"9: movq $0xbad, 0x81f0\n hlt\n");
+
+/* ACPI S5: SLP_TYP 5 with SLP_EN in PM1a_CNT (see lib/acpi.h). */
+GUEST_ASM(g64_poweroff, code64,
+	"mov $0x604, %dx\n mov $0x3400, %ax\n out %ax, %dx\n"
+	"1: hlt\n jmp 1b\n");
+
+/* CMOS RTC: seconds, minutes, hours (BCD, 24 h after Linux sets B). */
+GUEST_ASM(g64_rtc, code64,
+	"mov $0x0b, %al\n out %al, $0x70\n in $0x71, %al\n or $0x02, %al\n"
+	"mov %al, %bl\n mov $0x0b, %al\n out %al, $0x70\n mov %bl, %al\n out %al, $0x71\n"
+	"mov $0x04, %al\n out %al, $0x70\n in $0x71, %al\n movzbl %al, %eax\n mov %rax, 0x8000\n"
+	"mov $0x02, %al\n out %al, $0x70\n in $0x71, %al\n movzbl %al, %eax\n mov %rax, 0x8008\n"
+	"mov $0x09, %al\n out %al, $0x70\n in $0x71, %al\n movzbl %al, %eax\n mov %rax, 0x8010\n"
+	"hlt\n");
+
+/* PIT channel 2, gated by port 0x61 as Linux's TSC calibration does. */
+GUEST_ASM(g64_pit, code64,
+	"in $0x61, %al\n and $0xfd, %al\n or $0x01, %al\n out %al, $0x61\n"
+	"mov $0xb0, %al\n out %al, $0x43\n"
+	"mov $0xff, %al\n out %al, $0x42\n out %al, $0x42\n"
+	"mov $0x80, %al\n out %al, $0x43\n"
+	"in $0x42, %al\n mov %al, %bl\n in $0x42, %al\n mov %al, %bh\n"
+	"movzwl %bx, %ebx\n mov %rbx, 0x8000\n"
+	"mov $100000, %ecx\n 1: dec %ecx\n jnz 1b\n"
+	"mov $0x80, %al\n out %al, $0x43\n"
+	"in $0x42, %al\n mov %al, %bl\n in $0x42, %al\n mov %al, %bh\n"
+	"movzwl %bx, %ebx\n mov %rbx, 0x8008\n"
+	"hlt\n");
 
 /* In a TEST body: skip it on a CPU without SVM or VMX. */
 #define SKIP_WITHOUT_BACKEND()						\
@@ -747,6 +776,57 @@ TEST(cpu_hotplug_while_running)
 	usleep(300000);
 	check_counters(_metadata, &g, 2);
 	guest_destroy(&g);
+}
+
+static unsigned int bcd(uint64_t v)
+{
+	return (v >> 4) * 10 + (v & 0xf);
+}
+
+TEST_F(dom, rtc_reads_host_time)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int guest_min, host_min;
+
+	ASSERT_EQ(0, run_to_halt(&self->g, GUEST_CODE_OF(g64_rtc)))
+		TH_LOG("%s", kestrel_last_error());
+	gmtime_r(&now, &tm);
+	guest_min = bcd(guest_mailbox(&self->g, 0)) * 60 +
+		    bcd(guest_mailbox(&self->g, 1));
+	host_min = tm.tm_hour * 60 + tm.tm_min;
+	EXPECT_GE(2, abs(guest_min - host_min) % (24 * 60 - 2))
+		TH_LOG("guest %d min, host %d min", guest_min, host_min);
+	EXPECT_EQ(tm.tm_year % 100, (int)bcd(guest_mailbox(&self->g, 2)));
+}
+
+TEST_F(dom, pit_channel2_counts_down)
+{
+	ASSERT_EQ(0, run_to_halt(&self->g, GUEST_CODE_OF(g64_pit)))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_NE(0, guest_mailbox(&self->g, 0));
+	EXPECT_GT(guest_mailbox(&self->g, 0), guest_mailbox(&self->g, 1));
+}
+
+TEST_F(dom, guest_poweroff_shuts_off)
+{
+	struct kestrel_domain_info info;
+	struct kestrel_event_msg m;
+	struct kestrel_conn *ev;
+
+	ASSERT_EQ(0, kestrel_event_open(&ev)) TH_LOG("%s", kestrel_last_error());
+	ASSERT_EQ(0, guest_load(&self->g, 0, GUEST_LONG64,
+				GUEST_CODE_OF(g64_poweroff), 0));
+	ASSERT_EQ(0, guest_start(&self->g));
+	ASSERT_EQ(0, kestrel_event_next(ev, &m, 20000));
+	EXPECT_EQ(KESTREL_EVENT_STARTED, m.event);
+	ASSERT_EQ(0, kestrel_event_next(ev, &m, 20000));
+	EXPECT_EQ(self->g.id, m.id);
+	EXPECT_EQ(KESTREL_EVENT_STOPPED, m.event);
+	EXPECT_EQ(KESTREL_EVENT_STOPPED_SHUTDOWN, m.detail);
+	EXPECT_EQ(-ENOENT, kestrel_domain_get(self->g.conn, self->g.id, &info,
+					      false));
+	kestrel_close(ev);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The PC platform of a domain: which device answers at which port or MMIO
+ * address, and how the byte-wide legacy devices see wider accesses.
+ *
+ *   0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1  8259A PIC pair and its ELCR
+ *   0x40-0x43, 0x61                    8254 PIT (and its port B bits)
+ *   0x70-0x71                          CMOS RTC
+ *   0x3f8-0x3ff                        16550A UART (COM1), the console
+ *   0x600-0x60b, 0xcf9                 ACPI PM block, reset register
+ *   0xfec00000                         I/O APIC
+ *
+ * Interrupt lines are not connected yet (the local APIC and injection
+ * come next): the devices run with their interrupt callbacks unset, which
+ * each of them allows.  Everything here is created before the domain is
+ * visible and freed after its vCPUs stopped, so the buses never change
+ * while a vCPU looks at them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include "domain.h"
+#include "platform.h"
+#include "console.h"
+#include "dev/uart.h"
+#include "dev/pic.h"
+#include "dev/pit.h"
+#include "dev/rtc.h"
+#include "dev/acpi_pm.h"
+#include "dev/ioapic.h"
+
+#define COM1_BASE	0x3f8
+#define PM_BLOCK_LEN	12
+#define RESET_PORT	0xcf9
+
+/* Byte devices: a wider access is that many byte accesses, low first. */
+#define BYTE_DEVICE(name, type, rd, wr)					\
+static u64 name##_pio_read(void *opaque, u64 addr, unsigned int len)	\
+{									\
+	u64 val = 0;							\
+	unsigned int i;							\
+									\
+	for (i = 0; i < len; i++)					\
+		val |= (u64)rd((type *)opaque, addr + i) << (8 * i);	\
+	return val;							\
+}									\
+									\
+static void name##_pio_write(void *opaque, u64 addr, unsigned int len,	\
+			     u64 val)					\
+{									\
+	unsigned int i;							\
+									\
+	for (i = 0; i < len; i++)					\
+		wr((type *)opaque, addr + i, val >> (8 * i));		\
+}
+
+static u8 pic_rd(struct kestrel_pic *p, u64 port)
+{
+	return kestrel_pic_read(p, port);
+}
+
+static void pic_wr(struct kestrel_pic *p, u64 port, u8 v)
+{
+	kestrel_pic_write(p, port, v);
+}
+
+static u8 pit_rd(struct kestrel_pit *p, u64 port)
+{
+	return kestrel_pit_read(p, port);
+}
+
+static void pit_wr(struct kestrel_pit *p, u64 port, u8 v)
+{
+	kestrel_pit_write(p, port, v);
+}
+
+static u8 rtc_rd(struct kestrel_rtc *r, u64 port)
+{
+	return kestrel_rtc_read(r, port);
+}
+
+static void rtc_wr(struct kestrel_rtc *r, u64 port, u8 v)
+{
+	kestrel_rtc_write(r, port, v);
+}
+
+static u8 uart_rd(struct kestrel_uart *u, u64 off)
+{
+	return kestrel_uart_read(u, off);
+}
+
+static void uart_wr(struct kestrel_uart *u, u64 off, u8 v)
+{
+	kestrel_uart_write(u, off, v);
+}
+
+BYTE_DEVICE(pic, struct kestrel_pic, pic_rd, pic_wr)
+BYTE_DEVICE(pit, struct kestrel_pit, pit_rd, pit_wr)
+BYTE_DEVICE(rtc, struct kestrel_rtc, rtc_rd, rtc_wr)
+BYTE_DEVICE(uart, struct kestrel_uart, uart_rd, uart_wr)
+
+static u64 pm_pio_read(void *opaque, u64 port, unsigned int len)
+{
+	return kestrel_acpi_pm_read(opaque, port, len);
+}
+
+static void pm_pio_write(void *opaque, u64 port, unsigned int len, u64 val)
+{
+	kestrel_acpi_pm_write(opaque, port, len, val);
+}
+
+/* @absolute: the device decodes the port itself (PIC, PIT, RTC, PM). */
+static int claim(struct kestrel_bus *bus, u64 base, u64 len, bool absolute,
+		 u64 (*rd)(void *, u64, unsigned int),
+		 void (*wr)(void *, u64, unsigned int, u64), void *opaque)
+{
+	struct kestrel_io_range r = {
+		.base = base, .len = len, .absolute = absolute,
+		.read = rd, .write = wr, .opaque = opaque,
+	};
+
+	return kestrel_bus_register(bus, &r);
+}
+
+/* Called from the vCPU thread with preemption off: only flag and kick. */
+static void pm_poweroff(void *opaque)
+{
+	kestrel_domain_shutdown_from_guest(opaque, false);
+}
+
+static void pm_reset(void *opaque)
+{
+	kestrel_domain_shutdown_from_guest(opaque, true);
+}
+
+static const struct kestrel_acpi_pm_ops pm_ops = {
+	.poweroff = pm_poweroff,
+	.reset = pm_reset,
+};
+
+int kestrel_platform_init(struct kestrel_domain *dom)
+{
+	struct kestrel_bus *pio = &dom->pio;
+
+	dom->uart = kestrel_uart_create(dom->console, NULL, NULL);
+	dom->pic = kestrel_pic_create(NULL, NULL);
+	dom->pit = kestrel_pit_create(NULL, NULL);
+	dom->rtc = kestrel_rtc_create(0, NULL, NULL);
+	dom->pm = kestrel_acpi_pm_create(&pm_ops, dom);
+	dom->ioapic = kestrel_ioapic_create(dom->nr_vcpus, NULL, NULL);
+	if (!dom->uart || !dom->pic || !dom->pit || !dom->rtc || !dom->pm ||
+	    !dom->ioapic)
+		return -ENOMEM;
+
+	return claim(pio, COM1_BASE, 8, false, uart_pio_read, uart_pio_write,
+		     dom->uart) ?:
+	       claim(pio, 0x20, 2, true, pic_pio_read, pic_pio_write, dom->pic) ?:
+	       claim(pio, 0xa0, 2, true, pic_pio_read, pic_pio_write, dom->pic) ?:
+	       claim(pio, 0x4d0, 2, true, pic_pio_read, pic_pio_write, dom->pic) ?:
+	       claim(pio, 0x40, 4, true, pit_pio_read, pit_pio_write, dom->pit) ?:
+	       claim(pio, 0x61, 1, true, pit_pio_read, pit_pio_write, dom->pit) ?:
+	       claim(pio, 0x70, 2, true, rtc_pio_read, rtc_pio_write, dom->rtc) ?:
+	       claim(pio, KESTREL_ACPI_PM_EVT_PORT, PM_BLOCK_LEN, true,
+		     pm_pio_read, pm_pio_write, dom->pm) ?:
+	       claim(pio, RESET_PORT, 1, true, pm_pio_read, pm_pio_write,
+		     dom->pm) ?:
+	       claim(&dom->mmio, KESTREL_IOAPIC_BASE, KESTREL_IOAPIC_SIZE,
+		     false, kestrel_ioapic_mmio_read, kestrel_ioapic_mmio_write,
+		     dom->ioapic);
+}
+
+void kestrel_platform_free(struct kestrel_domain *dom)
+{
+	if (dom->ioapic)
+		kestrel_ioapic_destroy(dom->ioapic);
+	if (dom->pm)
+		kestrel_acpi_pm_destroy(dom->pm);
+	if (dom->rtc)
+		kestrel_rtc_destroy(dom->rtc);
+	if (dom->pit)
+		kestrel_pit_destroy(dom->pit);
+	if (dom->pic)
+		kestrel_pic_destroy(dom->pic);
+	if (dom->uart)
+		kestrel_uart_destroy(dom->uart);
+}
