@@ -313,6 +313,20 @@ TEST_F(dom, pause_stops_progress_resume_continues)
 	EXPECT_LT(b, guest_mailbox(&self->g, 0));
 }
 
+/* A spinning guest still leaves the CPU to host interrupts (INTR exits). */
+TEST_F(dom, host_interrupts_exit_a_spinning_guest)
+{
+	struct kestrel_domain_stats st;
+
+	ASSERT_EQ(0, guest_load(&self->g, 0, GUEST_LONG64,
+				GUEST_CODE_OF(g64_spin), 0));
+	ASSERT_EQ(0, guest_start(&self->g));
+	usleep(500000);
+	ASSERT_EQ(0, kestrel_domain_stats(self->g.conn, self->g.id, &st));
+	EXPECT_LT(0, st.exits[KESTREL_EXIT_INTR]);
+	EXPECT_EQ(0, st.exits[KESTREL_EXIT_CPUID]);
+}
+
 TEST(destroy_spinning_domain_is_prompt)
 {
 	struct guest g;

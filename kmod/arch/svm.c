@@ -23,6 +23,7 @@
 #include <asm/svm.h>
 #include <asm/fpu/xcr.h>
 #include <asm/trapnr.h>
+#include <asm/debugreg.h>
 
 #include "../domain.h"
 #include "../emulate.h"
@@ -554,6 +555,13 @@ static void svm_vcpu_run(struct kestrel_vcpu *vcpu)
 	raw_local_irq_disable();
 	if (xcr0_switch)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	/*
+	 * #VMEXIT leaves DR7 with every breakpoint disabled, and the guest
+	 * may have written DR0-3 (not intercepted): give the host back its
+	 * own breakpoints when it has any.
+	 */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
 	stgi();
 
 	vcpu->gprs[0] = vmcb->save.rax;
