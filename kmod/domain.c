@@ -479,7 +479,7 @@ void kestrel_domain_shutdown_from_guest(struct kestrel_domain *dom, bool reset)
 		kestrel_vcpu_kick(&dom->vcpus[i]);
 	}
 	kref_get(&dom->ref);
-	schedule_work(&dom->shutdown_work);
+	queue_work(kestrel_wq, &dom->shutdown_work);
 }
 
 /* Register access: the vCPU must not be running guest code. */

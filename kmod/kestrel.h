@@ -100,6 +100,8 @@ extern const struct kestrel_arch_ops *kestrel_arch;
 int kestrel_hw_get(void);
 void kestrel_hw_put(void);
 DECLARE_PER_CPU(bool, kestrel_hw_on);
+struct workqueue_struct;
+extern struct workqueue_struct *kestrel_wq;
 
 void kestrel_hw_detect(struct kestrel_hw *hw);
 

@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/workqueue.h>
 #include <asm/reboot.h>
 
 #include "kestrel.h"
@@ -19,6 +20,12 @@
 
 struct kestrel_hw kestrel_hw;
 const struct kestrel_arch_ops *kestrel_arch;
+/*
+ * Deferred domain work (a guest's power-off).  Module-owned so that
+ * unloading drains it: a work item may drop a domain's last reference,
+ * and with it the module reference, while still running module code.
+ */
+struct workqueue_struct *kestrel_wq;
 
 static const struct kestrel_arch_ops *const kestrel_backends[] = {
 	&kestrel_svm_ops,
@@ -233,10 +240,13 @@ static int __init kestrel_init(void)
 	int err;
 
 	kestrel_hw_detect(&kestrel_hw);
+	kestrel_wq = alloc_workqueue("kestrel", WQ_UNBOUND, 0);
+	if (!kestrel_wq)
+		return -ENOMEM;
 	if (kestrel_arch) {
 		err = kestrel_arch->init();
 		if (err)
-			return err;
+			goto err_wq;
 		err = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN,
 						"kestrel:online",
 						kestrel_cpu_online,
@@ -271,6 +281,8 @@ err_cpuhp:
 err_arch:
 	if (kestrel_arch)
 		kestrel_arch->exit();
+err_wq:
+	destroy_workqueue(kestrel_wq);
 	return err;
 }
 
@@ -284,6 +296,7 @@ static void __exit kestrel_exit(void)
 		cpuhp_remove_state_nocalls(kestrel_cpuhp_state);
 		kestrel_arch->exit();
 	}
+	destroy_workqueue(kestrel_wq);	/* drains it */
 }
 
 module_init(kestrel_init);
