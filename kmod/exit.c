@@ -227,9 +227,53 @@ static int msr_read(struct kestrel_vcpu *vcpu, u32 index, u64 *val)
 	return -EINVAL;
 }
 
+static bool canonical(u64 addr)
+{
+	return ((s64)addr << 16 >> 16) == (s64)addr;
+}
+
+/* Each byte a memory type: UC, WC, WT, WP, WB or UC- (not 2, 3, > 7). */
+static bool pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (8 * i);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Values the architecture refuses with #GP whichever vendor keeps the
+ * MSR; the backends check only what is theirs (EFER's interplay with CR0).
+ */
+static bool msr_value_valid(u32 index, u64 val)
+{
+	switch (index) {
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return canonical(val);
+	case MSR_IA32_CR_PAT:
+		return pat_valid(val);
+	}
+	return true;
+}
+
 static int msr_write(struct kestrel_vcpu *vcpu, u32 index, u64 val)
 {
-	int err = kestrel_arch->set_msr(vcpu, index, val);
+	int err;
+
+	if (!msr_value_valid(index, val))
+		return -EINVAL;
+	err = kestrel_arch->set_msr(vcpu, index, val);
 
 	if (err != -ENOENT)
 		return err;

@@ -80,7 +80,10 @@ struct kestrel_arch_ops {
 				 bool has_error, u32 error);
 	/* MSRs the VMCB/VMCS holds: 0, or -ENOENT if not one of them */
 	int (*get_msr)(struct kestrel_vcpu *vcpu, u32 index, u64 *val);
-	/* ... and -EINVAL for a value the guest may not write (#GP) */
+	/*
+	 * ... and -EINVAL for a value the guest may not write (#GP); exit.c
+	 * has already refused non-canonical addresses and invalid PATs.
+	 */
 	int (*set_msr)(struct kestrel_vcpu *vcpu, u32 index, u64 val);
 	u64 (*get_cr4)(struct kestrel_vcpu *vcpu);
 	void (*get_emu_ctx)(struct kestrel_vcpu *vcpu,

@@ -776,24 +776,6 @@ static int svm_get_msr(struct kestrel_vcpu *vcpu, u32 index, u64 *val)
 	return -ENOENT;
 }
 
-static bool svm_canonical(u64 addr)
-{
-	return ((s64)addr << 16 >> 16) == (s64)addr;
-}
-
-static bool svm_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
 static int svm_set_msr(struct kestrel_vcpu *vcpu, u32 index, u64 val)
 {
 	struct vmcb *vmcb = ((struct svm_vcpu *)vcpu->arch)->vmcb;
@@ -819,8 +801,6 @@ static int svm_set_msr(struct kestrel_vcpu *vcpu, u32 index, u64 val)
 	case MSR_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!svm_canonical(val))
-			return -EINVAL;
 		if (index == MSR_LSTAR)
 			vmcb->save.lstar = val;
 		else if (index == MSR_CSTAR)
@@ -843,8 +823,6 @@ static int svm_set_msr(struct kestrel_vcpu *vcpu, u32 index, u64 val)
 		vmcb->save.sysenter_cs = (u16)val;
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!svm_pat_valid(val))
-			return -EINVAL;
 		vmcb->save.g_pat = val;
 		return 0;
 	case MSR_IA32_TSC:

@@ -1949,24 +1949,6 @@ static int vmx_get_msr(struct kestrel_vcpu *vcpu, u32 index, u64 *val)
 	return -ENOENT;
 }
 
-static bool vmx_canonical(u64 addr)
-{
-	return ((s64)addr << 16 >> 16) == (s64)addr;
-}
-
-static bool vmx_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
 /* A VMCS field and its soft copy. */
 static void vmx_write_field(struct vmx_vcpu *vv, unsigned long field,
 			    u64 *soft, u64 val)
@@ -2017,8 +1999,6 @@ static int vmx_set_msr(struct kestrel_vcpu *vcpu, u32 index, u64 val)
 	case MSR_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!vmx_canonical(val))
-			return -EINVAL;
 		if (index == MSR_LSTAR)
 			vmx_write_live_msr(vv, index, &g->lstar, val);
 		else if (index == MSR_CSTAR)
@@ -2045,8 +2025,6 @@ static int vmx_set_msr(struct kestrel_vcpu *vcpu, u32 index, u64 val)
 			vv->dirty = true;
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!vmx_pat_valid(val))
-			return -EINVAL;
 		vmx_write_field(vv, GUEST_IA32_PAT, &g->pat, val);
 		return 0;
 	case MSR_IA32_TSC:
