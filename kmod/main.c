@@ -158,11 +158,93 @@ static int kestrel_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
-/* Crash or kexec: leave the CPU without SVM/VMX enabled. */
+/*
+ * Crash, kexec or emergency reboot: leave no CPU with VMX on (it blocks
+ * INIT).  The kernel keeps a single emergency callback, which kvm_intel
+ * takes at load too: a second registration WARNs.  kvm_intel's callback
+ * turns VMX off on any CPU with CR4.VMXE set, Kestrel's included, so the
+ * slot is handed to kvm_intel while it is loaded.  SVM needs no callback:
+ * the kernel turns SVM off itself (and kvm_amd does not use the slot).
+ */
 static void kestrel_emergency_disable(void)
 {
 	if (kestrel_arch)
 		hw_disable_this_cpu();
+}
+
+static DEFINE_MUTEX(kestrel_emergency_mutex);
+static bool kestrel_emergency_wanted, kestrel_emergency_registered;
+
+static void kestrel_emergency_update(bool kvm_intel_loaded)
+{
+	bool want = kestrel_emergency_wanted && !kvm_intel_loaded;
+
+	if (want == kestrel_emergency_registered)
+		return;
+	if (want)
+		cpu_emergency_register_virt_callback(kestrel_emergency_disable);
+	else
+		cpu_emergency_unregister_virt_callback(kestrel_emergency_disable);
+	kestrel_emergency_registered = want;
+}
+
+/* COMING runs before kvm_intel's init, GOING after its exit. */
+static int kestrel_module_event(struct notifier_block *nb,
+				unsigned long action, void *data)
+{
+	struct module *mod = data;
+
+	if (strcmp(mod->name, "kvm_intel"))
+		return NOTIFY_DONE;
+	mutex_lock(&kestrel_emergency_mutex);
+	if (action == MODULE_STATE_COMING)
+		kestrel_emergency_update(true);
+	else if (action == MODULE_STATE_GOING)
+		kestrel_emergency_update(false);
+	mutex_unlock(&kestrel_emergency_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kestrel_module_nb = {
+	.notifier_call = kestrel_module_event,
+};
+
+static bool kvm_intel_loaded(void)
+{
+	struct kobject *kobj;
+
+	kobj = kset_find_obj(THIS_MODULE->mkobj.kobj.kset, "kvm_intel");
+	if (!kobj)
+		return false;
+	kobject_put(kobj);
+	return true;
+}
+
+static int kestrel_emergency_init(void)
+{
+	int err;
+
+	if (kestrel_hw.backend != KESTREL_BACKEND_VMX)
+		return 0;
+	err = register_module_notifier(&kestrel_module_nb);
+	if (err)
+		return err;
+	mutex_lock(&kestrel_emergency_mutex);
+	kestrel_emergency_wanted = true;
+	kestrel_emergency_update(kvm_intel_loaded());
+	mutex_unlock(&kestrel_emergency_mutex);
+	return 0;
+}
+
+static void kestrel_emergency_exit(void)
+{
+	if (kestrel_hw.backend != KESTREL_BACKEND_VMX)
+		return;
+	unregister_module_notifier(&kestrel_module_nb);
+	mutex_lock(&kestrel_emergency_mutex);
+	kestrel_emergency_wanted = false;
+	kestrel_emergency_update(false);
+	mutex_unlock(&kestrel_emergency_mutex);
 }
 
 /* ---- /dev/kestrel ---- */
@@ -261,7 +343,9 @@ static int __init kestrel_init(void)
 		if (err < 0)
 			goto err_arch;
 		kestrel_cpuhp_state = err;
-		cpu_emergency_register_virt_callback(kestrel_emergency_disable);
+		err = kestrel_emergency_init();
+		if (err)
+			goto err_cpuhp;
 	}
 
 	err = misc_register(&kestrel_dev);
@@ -281,7 +365,7 @@ err_misc:
 	misc_deregister(&kestrel_dev);
 err_cpuhp:
 	if (kestrel_arch) {
-		cpu_emergency_unregister_virt_callback(kestrel_emergency_disable);
+		kestrel_emergency_exit();
 		if (kestrel_cpuhp_state >= 0)
 			cpuhp_remove_state_nocalls(kestrel_cpuhp_state);
 	}
@@ -299,7 +383,7 @@ static void __exit kestrel_exit(void)
 	kestrel_genl_exit();
 	misc_deregister(&kestrel_dev);
 	if (kestrel_arch) {
-		cpu_emergency_unregister_virt_callback(kestrel_emergency_disable);
+		kestrel_emergency_exit();
 		cpuhp_remove_state_nocalls(kestrel_cpuhp_state);
 		kestrel_arch->exit();
 	}
