@@ -106,6 +106,9 @@ static void cpuid_leaf(struct kestrel_vcpu *vcpu, u32 leaf, u32 sub,
 			BIT(27));
 		if (kestrel_arch->get_cr4(vcpu) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
+		/* Without host XSAVE: no XSAVE, AVX, FMA, F16C for the guest. */
+		if (!guest_xcr0_supported())
+			*c &= ~(BIT(12) | BIT(26) | BIT(27) | BIT(28) | BIT(29));
 		*c |= BIT(31);		/* running under a hypervisor */
 		/* No APIC, MCE/MCA, ACPI thermal, TM, PBE, DS, HTT yet. */
 		*d &= ~(BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) |
@@ -132,6 +135,15 @@ static void cpuid_leaf(struct kestrel_vcpu *vcpu, u32 leaf, u32 sub,
 		*c &= BIT(1) | BIT(8) | BIT(9) | BIT(10) | BIT(11) | BIT(12) |
 		      BIT(14);
 		*d &= BIT(4);		/* FSRM */
+		/* AVX2 and AVX-512 need their XCR0 components. */
+		xcr0 = guest_xcr0_supported();
+		if (!(xcr0 & XFEATURE_MASK_YMM))
+			*b &= ~BIT(5);
+		if ((xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512) {
+			*b &= ~(BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) |
+				BIT(28) | BIT(30) | BIT(31));
+			*c &= ~(BIT(1) | BIT(11) | BIT(12) | BIT(14));
+		}
 		return;
 	case 0xd:
 		xcr0 = guest_xcr0_supported();

@@ -124,11 +124,12 @@ GUEST_ASM(g64_count, code64,
  * gets 0xbad on corruption.
  */
 GUEST_ASM(g64_clobber, code64,
-	"mov %cr4, %rax\n or $0x40000, %rax\n mov %rax, %cr4\n"	/* OSXSAVE */
 	"mov $1, %eax\n cpuid\n"
+	"xor %r12d, %r12d\n bt $26, %ecx\n jnc 3f\n"		/* no XSAVE */
+	"mov %cr4, %rax\n or $0x40000, %rax\n mov %rax, %cr4\n"	/* OSXSAVE */
 	"mov $3, %r12d\n bt $28, %ecx\n jnc 1f\n mov $7, %r12d\n"
 	"1: xor %ecx, %ecx\n xor %edx, %edx\n mov %r12d, %eax\n xsetbv\n"
-	"mov %r12, 0x8010\n"
+	"3: mov %r12, 0x8010\n"
 	"2: mov $0x1111111111111111, %r8\n"
 	"mov $0x2222222222222222, %r9\n"
 	"mov $0x3333333333333333, %r10\n"
