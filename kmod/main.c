@@ -27,11 +27,6 @@ const struct kestrel_arch_ops *kestrel_arch;
  */
 struct workqueue_struct *kestrel_wq;
 
-/* Until the VT-x backend passes the whole suite on the VMX test host. */
-static bool vmx_experimental;
-module_param(vmx_experimental, bool, 0444);
-MODULE_PARM_DESC(vmx_experimental, "run domains on Intel VT-x (still being tested)");
-
 static const struct kestrel_arch_ops *const kestrel_backends[] = {
 	&kestrel_svm_ops,
 	&kestrel_vmx_ops,
@@ -58,8 +53,6 @@ void kestrel_hw_detect(struct kestrel_hw *hw)
 		/* A backend that can only detect runs no domain yet. */
 		if (!kestrel_backends[i]->vcpu_run)
 			hw->detail = "the extension is detected, but Kestrel's backend for it is not implemented yet";
-		else if (hw->backend == KESTREL_BACKEND_VMX && !vmx_experimental)
-			hw->detail = "Kestrel's VT-x backend is still being tested: load the module with vmx_experimental=1 to use it";
 		else
 			kestrel_arch = kestrel_backends[i];
 		return;
