@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VT-x has one owner per CPU.  kvm_intel turns VMX on when its first VM is
- * created and off when the last one goes; Kestrel when its first domain
- * starts and off after the last one is destroyed.  While KVM holds a VM,
- * starting a domain fails with EBUSY and says why, and nothing stays
- * half-enabled: once the VM is closed the same domain starts.  The other
- * way round, KVM cannot create a VM while a domain runs.
+ * SVM and VT-x have one owner per CPU.  kvm_amd/kvm_intel turn the
+ * extension on when their first VM is created and off when the last one
+ * goes; Kestrel when its first domain starts and off after the last one is
+ * destroyed.  While KVM holds a VM, starting a domain fails with EBUSY and
+ * says why, and nothing stays half-enabled: once the VM is closed the same
+ * domain starts.  The other way round, KVM cannot create a VM while a
+ * domain runs.
  *
- * Needs the vmx backend and a loadable kvm_intel; skipped otherwise.
+ * Needs a backend and a loadable kvm_amd (svm) or kvm_intel (vmx);
+ * skipped otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +37,7 @@ static bool module_loaded(const char *name)
 
 FIXTURE(busy) {
 	int kvm;
-	bool loaded_kvm_intel;
+	const char *kvm_vendor;		/* set when this test loaded it */
 	bool loaded_kvm;
 	struct guest g;
 	bool created;
@@ -49,26 +51,36 @@ FIXTURE(busy) {
 
 FIXTURE_SETUP(busy)
 {
-	const char *why;
+	const char *why, *vendor;
+	char cmd[96];
 
 	self->kvm = -1;
-	if (expected_backend() != KESTREL_BACKEND_VMX)
-		SKIP_SETUP("the backend is not vmx");
+	switch (expected_backend()) {
+	case KESTREL_BACKEND_SVM:
+		vendor = "kvm_amd";
+		break;
+	case KESTREL_BACKEND_VMX:
+		vendor = "kvm_intel";
+		break;
+	default:
+		SKIP_SETUP("no svm or vmx backend here");
+	}
 	why = domains_unsupported();
 	if (why)
 		SKIP_SETUP("%s", why);
-	if (!module_loaded("kvm_intel")) {
+	if (!module_loaded(vendor)) {
 		self->loaded_kvm = !module_loaded("kvm");
-		if (system("modprobe kvm_intel >/dev/null 2>&1") != 0 ||
-		    !module_loaded("kvm_intel"))
-			SKIP_SETUP("kvm_intel cannot be loaded (modprobe kvm_intel)");
-		self->loaded_kvm_intel = true;
+		snprintf(cmd, sizeof(cmd), "modprobe %s >/dev/null 2>&1", vendor);
+		if (system(cmd) != 0 || !module_loaded(vendor))
+			SKIP_SETUP("%s cannot be loaded (modprobe %s)", vendor,
+				   vendor);
+		self->kvm_vendor = vendor;
 	}
 	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (self->kvm < 0)
 		SKIP_SETUP("cannot open /dev/kvm: %s", strerror(errno));
 
-	ASSERT_EQ(0, guest_create(&self->g, "vmx-busy", 16 * MB, 1))
+	ASSERT_EQ(0, guest_create(&self->g, "busy", 16 * MB, 1))
 		TH_LOG("%s", kestrel_last_error());
 	self->created = true;
 	ASSERT_EQ(0, guest_load(&self->g, 0, GUEST_LONG64,
@@ -82,9 +94,13 @@ FIXTURE_TEARDOWN(busy)
 		guest_destroy(&self->g);
 	if (self->kvm >= 0)
 		close(self->kvm);
+	char cmd[96];
+
 	/* Leave the modules as they were. */
-	if (self->loaded_kvm_intel &&
-	    system("rmmod kvm_intel >/dev/null 2>&1") == 0 && self->loaded_kvm)
+	if (!self->kvm_vendor)
+		return;
+	snprintf(cmd, sizeof(cmd), "rmmod %s >/dev/null 2>&1", self->kvm_vendor);
+	if (system(cmd) == 0 && self->loaded_kvm)
 		(void)!system("rmmod kvm >/dev/null 2>&1");
 }
 
