@@ -129,6 +129,42 @@ enum kestrel_event {
 #define KESTREL_EVENT_STOPPED_CRASHED		2
 #define KESTREL_EVENT_STOPPED_FAILED		5
 #define KESTREL_EVENT_CRASHED_PANICKED		0
+/*
+ * Not a lifecycle event (libvirt reports it through its own "reboot" event
+ * ID): the guest rebooted and the domain restarted in place
+ * (on_reboot = restart).  Detail 0.
+ */
+#define KESTREL_EVENT_REBOOTED			100
+
+/*
+ * What happens when the guest powers off, reboots or crashes
+ * (KESTREL_A_DOM_ON_POWEROFF, _ON_REBOOT, _ON_CRASH; libvirt's
+ * on_poweroff/on_reboot/on_crash).  Without the attribute the kernel uses
+ * DESTROY for power-off and reboot and PRESERVE for a crash.
+ *   DESTROY:  the domain stops (shut off with the reason) and goes away:
+ *             kernel domains are transient.
+ *   RESTART:  the domain resets in place: RAM zeroed, the boot image
+ *             (KESTREL_A_DOM_BOOT_REGIONS) re-applied, every vCPU and
+ *             device back to its state at the first start.
+ *   PRESERVE: the vCPUs stop and the domain stays, crashed (or shut off),
+ *             until destroyed, so its memory can be inspected.
+ */
+enum kestrel_lifecycle_action {
+	KESTREL_ACTION_DESTROY = 0,
+	KESTREL_ACTION_RESTART = 1,
+	KESTREL_ACTION_PRESERVE = 2,
+};
+
+/*
+ * One region of the boot image (KESTREL_A_DOM_BOOT_REGIONS is an array of
+ * these): guest-physical RAM userspace loaded before the first start.
+ */
+struct kestrel_mem_region {
+	__u64 gpa;
+	__u64 size;
+};
+
+#define KESTREL_MAX_BOOT_REGIONS	16
 
 /* Exit reasons counted per domain (KESTREL_A_STAT_EXITS, indexed by these). */
 enum kestrel_exit_reason {
@@ -210,8 +246,8 @@ enum kestrel_cmd {
 	 */
 	KESTREL_CMD_GET_INFO,
 	/*
-	 * DOMAIN_CREATE: DOM_NAME, DOM_MEMORY, DOM_VCPUS required; DOM_UUID
-	 * and DOM_XML optional.  The domain starts shut off with zeroed RAM;
+	 * DOMAIN_CREATE: DOM_NAME, DOM_MEMORY, DOM_VCPUS required; DOM_UUID,
+	 * DOM_XML and DOM_ON_POWEROFF/_ON_REBOOT/_ON_CRASH optional.  The domain starts shut off with zeroed RAM;
 	 * the reply is a domain message.  Fails with EOPNOTSUPP when the
 	 * backend is KESTREL_BACKEND_NONE.
 	 */
@@ -222,7 +258,12 @@ enum kestrel_cmd {
 	 * of all domains (without XML).  Open to every local user.
 	 */
 	KESTREL_CMD_DOMAIN_GET,
-	/* START, PAUSE, RESUME, DESTROY: the domain named as for GET. */
+	/*
+	 * START, PAUSE, RESUME, DESTROY: the domain named as for GET.  The
+	 * first START may carry DOM_BOOT_REGIONS: those bytes of guest RAM
+	 * and every vCPU's registers are kept as the boot image that
+	 * on_reboot = restart and DOMAIN_RESET re-apply.
+	 */
 	KESTREL_CMD_DOMAIN_START,
 	KESTREL_CMD_DOMAIN_PAUSE,
 	KESTREL_CMD_DOMAIN_RESUME,
@@ -234,6 +275,14 @@ enum kestrel_cmd {
 	KESTREL_CMD_VCPU_SET_REGS,
 	/* DOMAIN_EVENT: multicast notification on KESTREL_MCGRP_EVENTS. */
 	KESTREL_CMD_DOMAIN_EVENT,
+	/*
+	 * DOMAIN_SHUTDOWN: press the ACPI power button of a running domain;
+	 * the guest decides.  With DOM_REBOOT the guest's next power-off
+	 * restarts the domain instead (libvirt's reboot through ACPI).
+	 */
+	KESTREL_CMD_DOMAIN_SHUTDOWN,
+	/* DOMAIN_RESET: hard reset of a running domain (virsh reset). */
+	KESTREL_CMD_DOMAIN_RESET,
 	/*
 	 * Every command but GET_INFO, DOMAIN_GET and DOMAIN_STATS needs
 	 * CAP_SYS_ADMIN in the initial user namespace.
@@ -274,6 +323,11 @@ enum kestrel_attr {
 	KESTREL_A_VCPU_SREGS,		/* binary: struct kestrel_sregs */
 	KESTREL_A_STAT_EXITS,		/* binary: u64[KESTREL_EXIT_COUNT] */
 	KESTREL_A_STAT_VCPU_TIME,	/* binary: u64 ns per vCPU */
+	KESTREL_A_DOM_ON_POWEROFF,	/* u32: enum kestrel_lifecycle_action */
+	KESTREL_A_DOM_ON_REBOOT,	/* u32: enum kestrel_lifecycle_action */
+	KESTREL_A_DOM_ON_CRASH,		/* u32: enum kestrel_lifecycle_action */
+	KESTREL_A_DOM_BOOT_REGIONS,	/* binary: struct kestrel_mem_region[] */
+	KESTREL_A_DOM_REBOOT,		/* flag: SHUTDOWN means reboot */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
