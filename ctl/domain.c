@@ -516,6 +516,7 @@ static const char *const exit_names[] = {
 	[KESTREL_EXIT_NPF] = "npf",
 	[KESTREL_EXIT_XSETBV] = "xsetbv",
 	[KESTREL_EXIT_OTHER] = "other",
+	[KESTREL_EXIT_IRQ_WINDOW] = "irq_window",
 };
 
 _Static_assert(ARRAY_SIZE(exit_names) == KESTREL_EXIT_COUNT,

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/uuid.h>
 #include <net/netlink.h>
+#include <asm/msr.h>
 
 #include "domain.h"
 #include "console.h"
@@ -34,10 +35,11 @@ static void kestrel_domain_release(struct kref *ref)
 {
 	struct kestrel_domain *dom = container_of(ref, struct kestrel_domain, ref);
 
+	/* The devices' timers kick vCPUs: cancel them first. */
+	kestrel_platform_free(dom);
 	kestrel_vcpus_free(dom);
 	if (kestrel_arch)
 		kestrel_arch->dom_free(dom);
-	kestrel_platform_free(dom);
 	if (dom->console)
 		kestrel_console_destroy(dom->console);
 	if (dom->mem.pages)
@@ -128,6 +130,7 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 	dom->state = KESTREL_STATE_SHUTOFF;
 	dom->reason = KESTREL_SHUTOFF_UNKNOWN;
 	dom->nr_vcpus = nr_vcpus;
+	dom->tsc_offset = -rdtsc();
 
 	/* From here on the release function undoes whatever was done. */
 	if (xml_len) {
@@ -537,6 +540,9 @@ int kestrel_domain_set_regs(struct kestrel_domain *dom, u32 vcpu,
 	}
 	if (!err && regs)
 		kestrel_arch->set_regs(&dom->vcpus[vcpu], regs);
+	/* A vCPU given registers before the first start runs at start. */
+	if (!err && !dom->started)
+		dom->vcpus[vcpu].regs_set = true;
 	mutex_unlock(&dom->lock);
 	return err;
 }

@@ -24,6 +24,7 @@ struct kestrel_pit;
 struct kestrel_rtc;
 struct kestrel_acpi_pm;
 struct kestrel_ioapic;
+struct kestrel_lapic;
 
 /* Bits of kestrel_vcpu.requests: what the vCPU thread must do next. */
 enum {
@@ -79,6 +80,12 @@ struct kestrel_vcpu {
 	int cpu;			/* CPU it runs or last ran on */
 	bool parked;			/* thread acknowledged REQ_PAUSE */
 	bool halted;			/* HLT with nothing to wake it */
+	bool halt_if;			/* ...and RFLAGS.IF was set then */
+	bool wait_sipi;			/* an AP after INIT: waits for SIPI */
+	bool regs_set;			/* userspace set its registers */
+	bool nmi_pending;		/* taken from the APIC, not injected */
+	/* Its local APIC (irq.c): created with the domain, freed after the thread. */
+	struct kestrel_lapic *lapic;
 
 	u64 gprs[16];			/* x86 encoding order, RSP included */
 	u64 rip;
@@ -140,6 +147,10 @@ struct kestrel_domain {
 	struct kestrel_rtc *rtc;
 	struct kestrel_acpi_pm *pm;
 	struct kestrel_ioapic *ioapic;
+	bool pic_intr;			/* the PIC's INTR output, READ_ONCE */
+	/* Every vCPU's TSC starts from this one offset: they stay in sync. */
+	u64 tsc_offset;
+	atomic_t irq_rr;		/* lowest-priority delivery turn */
 	struct work_struct shutdown_work;	/* guest power-off or reset */
 	bool shutdown_reset;		/* ...which one, set before queueing */
 

@@ -17,6 +17,8 @@
 
 #include "domain.h"
 #include "emulate.h"
+#include "interrupt.h"
+#include "dev/lapic.h"
 
 #define RAX 0
 #define RCX 1
@@ -48,6 +50,7 @@ static void set_eax_edx(struct kestrel_vcpu *vcpu, u64 val)
 
 #define KESTREL_CPUID_SIGNATURE	0x40000000
 #define KESTREL_CPUID_FEATURES	0x40000001
+#define KESTREL_CPUID_TIMING	0x40000010
 
 static u64 guest_xcr0_supported(void)
 {
@@ -81,12 +84,20 @@ static void cpuid_leaf(struct kestrel_vcpu *vcpu, u32 leaf, u32 sub,
 
 	*a = *b = *c = *d = 0;
 	if (leaf == KESTREL_CPUID_SIGNATURE) {
-		*a = KESTREL_CPUID_FEATURES;
+		*a = KESTREL_CPUID_TIMING;
 		memcpy(b, "Kest", 4);
 		memcpy(c, "rel\0", 4);
 		return;
 	}
 	if (leaf == KESTREL_CPUID_FEATURES)
+		return;
+	if (leaf == KESTREL_CPUID_TIMING) {
+		/* The generic timing leaf: TSC and APIC bus rates in kHz. */
+		*a = kestrel_guest_tsc_khz();
+		*b = KESTREL_LAPIC_BUS_KHZ;
+		return;
+	}
+	if (leaf > KESTREL_CPUID_SIGNATURE && leaf < 0x40000100)
 		return;
 	if ((leaf < 0x80000000 && leaf > max_basic) ||
 	    (leaf >= 0x80000000 && leaf > max_ext))
@@ -104,15 +115,19 @@ static void cpuid_leaf(struct kestrel_vcpu *vcpu, u32 leaf, u32 sub,
 		*c &= ~(BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) |
 			BIT(9) | BIT(15) | BIT(18) | BIT(21) | BIT(24) |
 			BIT(27));
+		/* The local APIC's TSC-deadline mode, given the TSC rate. */
+		if (kestrel_guest_tsc_khz())
+			*c |= BIT(24);
 		if (kestrel_arch->get_cr4(vcpu) & X86_CR4_OSXSAVE)
 			*c |= BIT(27);
 		/* Without host XSAVE: no XSAVE, AVX, FMA, F16C for the guest. */
 		if (!guest_xcr0_supported())
 			*c &= ~(BIT(12) | BIT(26) | BIT(27) | BIT(28) | BIT(29));
 		*c |= BIT(31);		/* running under a hypervisor */
-		/* No APIC, MCE/MCA, ACPI thermal, TM, PBE, DS, HTT yet. */
-		*d &= ~(BIT(7) | BIT(9) | BIT(14) | BIT(21) | BIT(22) |
+		/* No MCE/MCA, ACPI thermal, TM, PBE, DS, HTT; an xAPIC. */
+		*d &= ~(BIT(7) | BIT(14) | BIT(21) | BIT(22) |
 			BIT(28) | BIT(29) | BIT(31));
+		*d |= BIT(9);
 		return;
 	case 4:
 		cpuid_count(4, sub, a, b, c, d);
@@ -151,7 +166,14 @@ static void cpuid_leaf(struct kestrel_vcpu *vcpu, u32 leaf, u32 sub,
 			return;
 		if (sub == 0) {
 			*a = (u32)xcr0;
-			*b = xsave_size(vcpu->xcr0);
+			/*
+			 * EBX is the size for the current XCR0.  Report the
+			 * size for every offered component instead: never too
+			 * small, and right for Linux, which sizes its buffers
+			 * from it after enabling them all (QEMU's nested SVM
+			 * lets XSETBV through without the intercept).
+			 */
+			*b = xsave_size(xcr0);
 			*c = xsave_size(xcr0);
 			*d = xcr0 >> 32;
 		} else if (sub == 1) {
@@ -172,12 +194,12 @@ static void cpuid_leaf(struct kestrel_vcpu *vcpu, u32 leaf, u32 sub,
 		*c &= BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(8);
 		/*
 		 * SYSCALL NX MMXEXT FXSR_OPT PDPE1GB LM 3DNow!, and AMD's copies
-		 * of leaf 1 bits (FPU..PGE, CMOV..PSE36, MMX, FXSR) without
-		 * APIC, MCE and MCA, which leaf 1 hides too.
+		 * of leaf 1 bits (FPU..PGE, APIC, CMOV..PSE36, MMX, FXSR)
+		 * without MCE and MCA, which leaf 1 hides too.
 		 */
 		*d &= BIT(11) | BIT(20) | BIT(22) | BIT(25) | BIT(26) |
 		      BIT(29) | BIT(30) | BIT(31) |
-		      (GENMASK(8, 0) & ~BIT(7)) | BIT(12) | BIT(13) |
+		      (GENMASK(9, 0) & ~BIT(7)) | BIT(12) | BIT(13) |
 		      BIT(15) | BIT(16) | BIT(17) | BIT(23) | BIT(24);
 		return;
 	case 0x80000002 ... 0x80000006:
@@ -213,17 +235,22 @@ static int handle_cpuid(struct kestrel_vcpu *vcpu)
 
 /* ---- MSRs ---- */
 
-#define MSR_APIC_BASE_BSP	BIT_ULL(8)
+/* IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC range. */
+static bool lapic_msr(u32 index)
+{
+	return index == KESTREL_MSR_APIC_BASE ||
+	       index == KESTREL_MSR_TSC_DEADLINE ||
+	       (index >= KESTREL_MSR_X2APIC_FIRST &&
+		index <= KESTREL_MSR_X2APIC_LAST);
+}
 
 static int msr_read(struct kestrel_vcpu *vcpu, u32 index, u64 *val)
 {
 	if (!kestrel_arch->get_msr(vcpu, index, val))
 		return 0;
+	if (lapic_msr(index))
+		return kestrel_lapic_msr_read(vcpu->lapic, index, val);
 	switch (index) {
-	case MSR_IA32_APICBASE:
-		*val = APIC_DEFAULT_PHYS_BASE |
-		       (vcpu->idx == 0 ? MSR_APIC_BASE_BSP : 0);
-		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		*val = MSR_IA32_MISC_ENABLE_FAST_STRING;
 		return 0;
@@ -233,6 +260,7 @@ static int msr_read(struct kestrel_vcpu *vcpu, u32 index, u64 *val)
 	case MSR_MTRRcap:
 	case MSR_MTRRdefType:
 	case MSR_IA32_UCODE_REV:
+	case MSR_AMD64_NB_CFG:
 		*val = 0;
 		return 0;
 	}
@@ -289,9 +317,17 @@ static int msr_write(struct kestrel_vcpu *vcpu, u32 index, u64 val)
 
 	if (err != -ENOENT)
 		return err;
+	if (lapic_msr(index)) {
+		u64 tsc = 0;
+
+		kestrel_arch->get_msr(vcpu, MSR_IA32_TSC, &tsc);
+		return kestrel_lapic_msr_write(vcpu->lapic, index, val, tsc,
+					       false);
+	}
 	switch (index) {
 	case MSR_MTRRdefType:
 	case MSR_IA32_UCODE_REV:
+	case MSR_AMD64_NB_CFG:
 		return 0;	/* accepted and ignored */
 	case MSR_IA32_MISC_ENABLE:
 		return val == MSR_IA32_MISC_ENABLE_FAST_STRING ? 0 : -EINVAL;
@@ -382,6 +418,15 @@ static int read_gpa(void *opaque, u64 gpa, void *buf, unsigned int len)
 	return kestrel_mem_read(&dom->mem, gpa, buf, len);
 }
 
+/*
+ * The local APIC page: every vCPU sees its own there.  (Moving the APIC
+ * base is not supported: Linux leaves it where the MADT says.)
+ */
+static bool is_lapic(u64 gpa)
+{
+	return (gpa & ~0xfffULL) == KESTREL_LAPIC_BASE;
+}
+
 static int handle_mmio(struct kestrel_vcpu *vcpu)
 {
 	struct kestrel_domain *dom = vcpu->dom;
@@ -408,10 +453,19 @@ static int handle_mmio(struct kestrel_vcpu *vcpu)
 		return EXIT_LEAVE;
 	}
 	if (insn.write) {
-		kestrel_bus_write(&dom->mmio, gpa, insn.size, insn.value);
+		if (is_lapic(gpa))
+			kestrel_lapic_mmio_write(vcpu->lapic, gpa & 0xfff,
+						 insn.size, insn.value);
+		else
+			kestrel_bus_write(&dom->mmio, gpa, insn.size,
+					  insn.value);
 	} else {
-		kestrel_emu_complete_load(&ctx, &insn,
-					  kestrel_bus_read(&dom->mmio, gpa, insn.size));
+		u64 val = is_lapic(gpa) ?
+			  kestrel_lapic_mmio_read(vcpu->lapic, gpa & 0xfff,
+						  insn.size) :
+			  kestrel_bus_read(&dom->mmio, gpa, insn.size);
+
+		kestrel_emu_complete_load(&ctx, &insn, val);
 		memcpy(vcpu->gprs, ctx.gprs, sizeof(vcpu->gprs));
 	}
 	vcpu->rip = kestrel_emu_next_rip(&ctx, &insn);
@@ -434,10 +488,16 @@ static int handle_hypercall(struct kestrel_vcpu *vcpu)
 	return EXIT_CONTINUE;
 }
 
+/*
+ * HLT: go on at once when something is pending that ends it, else sleep
+ * until an interrupt (if RFLAGS.IF is set), an NMI, INIT or SIPI arrives.
+ */
 static int handle_hlt(struct kestrel_vcpu *vcpu)
 {
 	skip_insn(vcpu);
-	/* Nothing can interrupt a vCPU yet: it sleeps until paused or destroyed. */
+	WRITE_ONCE(vcpu->halt_if, kestrel_arch->rflags_if(vcpu));
+	if (kestrel_irq_wakes(vcpu))
+		return EXIT_CONTINUE;
 	WRITE_ONCE(vcpu->halted, true);
 	return EXIT_LEAVE;
 }
@@ -451,6 +511,9 @@ int kestrel_handle_exit(struct kestrel_vcpu *vcpu)
 	case KESTREL_EXIT_INTR:
 	case KESTREL_EXIT_NMI:
 		/* Serviced when the run loop enabled interrupts. */
+		return EXIT_CONTINUE;
+	case KESTREL_EXIT_IRQ_WINDOW:
+		/* The run loop injects before the next entry. */
 		return EXIT_CONTINUE;
 	case KESTREL_EXIT_CPUID:
 		return handle_cpuid(vcpu);

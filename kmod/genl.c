@@ -14,6 +14,7 @@
 
 #include "kestrel.h"
 #include "domain.h"
+#include "interrupt.h"
 
 static struct genl_family kestrel_genl_family;
 
@@ -70,7 +71,8 @@ static int kestrel_fill_info(struct sk_buff *msg)
 	    nla_put_u32(msg, KESTREL_A_HW_REVISION, kestrel_hw.revision) ||
 	    nla_put_u32(msg, KESTREL_A_NR_ASIDS, kestrel_hw.nr_asids) ||
 	    nla_put_u32(msg, KESTREL_A_HOST_CPUS, num_online_cpus()) ||
-	    nla_put_u32(msg, KESTREL_A_ACTIVE_DOMAINS, kestrel_domain_count()))
+	    nla_put_u32(msg, KESTREL_A_ACTIVE_DOMAINS, kestrel_domain_count()) ||
+	    nla_put_u32(msg, KESTREL_A_TSC_KHZ, kestrel_guest_tsc_khz()))
 		return -EMSGSIZE;
 	return 0;
 }

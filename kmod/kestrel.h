@@ -78,6 +78,21 @@ struct kestrel_arch_ops {
 
 	void (*inject_exception)(struct kestrel_vcpu *vcpu, u8 vector,
 				 bool has_error, u32 error);
+	/*
+	 * Interrupts, inside a burst only (the VMCB/VMCS current, interrupts
+	 * off).  irq_allowed: RFLAGS.IF set, no interrupt shadow, no event
+	 * queued for the next entry; nmi_allowed: the same without IF and
+	 * with NMIs unblocked.  inject_irq/inject_nmi queue the event for
+	 * the next entry.  set_irq_window: exit (KESTREL_EXIT_IRQ_WINDOW) as
+	 * soon as the guest can take an interrupt, or not; cheap when
+	 * nothing changes.  rflags_if: RFLAGS.IF now.
+	 */
+	bool (*irq_allowed)(struct kestrel_vcpu *vcpu);
+	bool (*nmi_allowed)(struct kestrel_vcpu *vcpu);
+	void (*inject_irq)(struct kestrel_vcpu *vcpu, u8 vector);
+	void (*inject_nmi)(struct kestrel_vcpu *vcpu);
+	void (*set_irq_window)(struct kestrel_vcpu *vcpu, bool on);
+	bool (*rflags_if)(struct kestrel_vcpu *vcpu);
 	/* MSRs the VMCB/VMCS holds: 0, or -ENOENT if not one of them */
 	int (*get_msr)(struct kestrel_vcpu *vcpu, u32 index, u64 *val);
 	/*

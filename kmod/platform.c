@@ -10,11 +10,12 @@
  *   0x600-0x60b, 0xcf9                 ACPI PM block, reset register
  *   0xfec00000                         I/O APIC
  *
- * Interrupt lines are not connected yet (the local APIC and injection
- * come next): the devices run with their interrupt callbacks unset, which
- * each of them allows.  Everything here is created before the domain is
- * visible and freed after its vCPUs stopped, so the buses never change
- * while a vCPU looks at them.
+ * The interrupt lines go through irq.c: PIT IRQ 0, UART IRQ 4, RTC IRQ 8,
+ * SCI IRQ 9 (lib/acpi.c announces the same numbers).  The local APICs are
+ * per vCPU and not on the domain's MMIO bus: exit.c hands accesses to the
+ * vCPU's own.  Everything here is created before the domain is visible
+ * and freed after its vCPUs stopped, so the buses never change while a
+ * vCPU looks at them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,8 +28,12 @@
 #include "dev/rtc.h"
 #include "dev/acpi_pm.h"
 #include "dev/ioapic.h"
+#include "interrupt.h"
 
 #define COM1_BASE	0x3f8
+#define COM1_IRQ	4
+#define RTC_IRQ		8
+#define SCI_IRQ		9
 #define PM_BLOCK_LEN	12
 #define RESET_PORT	0xcf9
 
@@ -132,23 +137,46 @@ static void pm_reset(void *opaque)
 	kestrel_domain_shutdown_from_guest(opaque, true);
 }
 
+static void pm_sci(void *opaque, bool level)
+{
+	kestrel_isa_irq(opaque, SCI_IRQ, level);
+}
+
 static const struct kestrel_acpi_pm_ops pm_ops = {
+	.sci = pm_sci,
 	.poweroff = pm_poweroff,
 	.reset = pm_reset,
 };
 
+static void pit_irq(void *opaque, bool level)
+{
+	kestrel_isa_irq(opaque, 0, level);
+}
+
+static void uart_irq(void *opaque, bool level)
+{
+	kestrel_isa_irq(opaque, COM1_IRQ, level);
+}
+
+static void rtc_irq(void *opaque, bool level)
+{
+	kestrel_isa_irq(opaque, RTC_IRQ, level);
+}
+
 int kestrel_platform_init(struct kestrel_domain *dom)
 {
 	struct kestrel_bus *pio = &dom->pio;
+	int err;
 
-	dom->uart = kestrel_uart_create(dom->console, NULL, NULL);
-	dom->pic = kestrel_pic_create(NULL, NULL);
-	dom->pit = kestrel_pit_create(NULL, NULL);
-	dom->rtc = kestrel_rtc_create(0, NULL, NULL);
+	/* The interrupt controllers first: the devices drive their lines. */
+	err = kestrel_irq_init(dom);
+	if (err)
+		return err;
+	dom->uart = kestrel_uart_create(dom->console, uart_irq, dom);
+	dom->pit = kestrel_pit_create(pit_irq, dom);
+	dom->rtc = kestrel_rtc_create(0, rtc_irq, dom);
 	dom->pm = kestrel_acpi_pm_create(&pm_ops, dom);
-	dom->ioapic = kestrel_ioapic_create(dom->nr_vcpus, NULL, NULL);
-	if (!dom->uart || !dom->pic || !dom->pit || !dom->rtc || !dom->pm ||
-	    !dom->ioapic)
+	if (!dom->uart || !dom->pit || !dom->rtc || !dom->pm)
 		return -ENOMEM;
 
 	return claim(pio, COM1_BASE, 8, false, uart_pio_read, uart_pio_write,
@@ -168,18 +196,16 @@ int kestrel_platform_init(struct kestrel_domain *dom)
 		     dom->ioapic);
 }
 
+/* The line sources first (the PIT's timer), then the controllers. */
 void kestrel_platform_free(struct kestrel_domain *dom)
 {
-	if (dom->ioapic)
-		kestrel_ioapic_destroy(dom->ioapic);
 	if (dom->pm)
 		kestrel_acpi_pm_destroy(dom->pm);
 	if (dom->rtc)
 		kestrel_rtc_destroy(dom->rtc);
 	if (dom->pit)
 		kestrel_pit_destroy(dom->pit);
-	if (dom->pic)
-		kestrel_pic_destroy(dom->pic);
 	if (dom->uart)
 		kestrel_uart_destroy(dom->uart);
+	kestrel_irq_free(dom);
 }

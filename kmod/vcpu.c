@@ -27,6 +27,8 @@
 #include <asm/fpu/types.h>
 
 #include "domain.h"
+#include "interrupt.h"
+#include "dev/lapic.h"
 
 /* XSAVE area size for every state component the host enables. */
 static unsigned int fpu_area_size(void)
@@ -136,22 +138,22 @@ void kestrel_vcpus_free(struct kestrel_domain *dom)
 	dom->vcpus = NULL;
 }
 
-static void kick_ipi(void *info)
-{
-	/* The interrupt itself made the vCPU exit; nothing else to do. */
-}
-
-/* Make the vCPU look at its requests now: leave guest mode, wake up. */
+/*
+ * Make the vCPU look at its requests and interrupts now: leave guest mode,
+ * wake up.  Any context, hard interrupts included (APIC and PIT timers):
+ * the reschedule IPI is enough to make the guest exit, and the run loop
+ * checks everything before the next entry.
+ */
 void kestrel_vcpu_kick(struct kestrel_vcpu *vcpu)
 {
 	int cpu;
 
 	/* Pairs with smp_store_mb() of mode before entering the guest. */
-	smp_mb__after_atomic();
+	smp_mb();
 	cpu = READ_ONCE(vcpu->cpu);
 	if (READ_ONCE(vcpu->mode) == KESTREL_MODE_IN_GUEST && cpu >= 0 &&
 	    cpu != raw_smp_processor_id())
-		smp_call_function_single(cpu, kick_ipi, NULL, 0);
+		smp_send_reschedule(cpu);
 	wake_up(&vcpu->wq);
 }
 
@@ -190,6 +192,13 @@ static int vcpu_burst(struct kestrel_vcpu *vcpu)
 		}
 		/* Pairs with the barrier in kestrel_vcpu_kick(). */
 		smp_store_mb(vcpu->mode, KESTREL_MODE_IN_GUEST);
+		if (kestrel_irq_needs_thread(vcpu)) {
+			WRITE_ONCE(vcpu->mode, KESTREL_MODE_OUTSIDE);
+			local_irq_enable();
+			break;
+		}
+		/* After the mode store: a later kick makes the entry exit. */
+		kestrel_irq_inject(vcpu);
 		if (vcpu_has_request(vcpu)) {
 			WRITE_ONCE(vcpu->mode, KESTREL_MODE_OUTSIDE);
 			local_irq_enable();
@@ -209,6 +218,74 @@ static int vcpu_burst(struct kestrel_vcpu *vcpu)
 	kernel_fpu_end();
 	vcpu->cpu_time_ns += local_clock() - start;
 	return ret < 0 ? ret : 0;
+}
+
+/* The state INIT leaves a processor in (SDM 9.1.1, APM 14.1.3). */
+static void vcpu_init_state(struct kestrel_vcpu *vcpu)
+{
+	struct kestrel_segment data = {
+		.limit = 0xffff, .attrib = 0x93,	/* P, S, data RW accessed */
+	};
+	struct kestrel_sregs sr = {
+		.cs = { .selector = 0xf000, .base = 0xffff0000, .limit = 0xffff,
+			.attrib = 0x9b },
+		.ds = data, .es = data, .fs = data, .gs = data, .ss = data,
+		.tr = { .limit = 0xffff, .attrib = 0x8b },
+		.ldt = { .limit = 0xffff, .attrib = 0x82 },
+		.gdt = { .limit = 0xffff }, .idt = { .limit = 0xffff },
+		.cr0 = X86_CR0_ET | X86_CR0_NW | X86_CR0_CD,
+	};
+	struct kestrel_regs r = {
+		.rip = 0xfff0, .rflags = X86_EFLAGS_FIXED,
+		.rdx = cpuid_eax(1),
+	};
+
+	kestrel_arch->set_regs(vcpu, &r);
+	WARN_ON_ONCE(kestrel_arch->set_sregs(vcpu, &sr));
+	guest_fpu_reset(vcpu);
+}
+
+/* SIPI: real mode at @vector * 4096. */
+static void vcpu_sipi_state(struct kestrel_vcpu *vcpu, u8 vector)
+{
+	struct kestrel_sregs sr;
+	struct kestrel_regs r;
+
+	kestrel_arch->get_regs(vcpu, &r);
+	kestrel_arch->get_sregs(vcpu, &sr);
+	sr.cs.selector = vector << 8;
+	sr.cs.base = (u64)vector << 12;
+	r.rip = 0;
+	kestrel_arch->set_regs(vcpu, &r);
+	WARN_ON_ONCE(kestrel_arch->set_sregs(vcpu, &sr));
+}
+
+/*
+ * INIT, SIPI and NMI from the local APIC, outside a burst: the register
+ * setters need the vCPU out of guest mode.
+ */
+static void vcpu_take_events(struct kestrel_vcpu *vcpu)
+{
+	unsigned int ev;
+	u8 sipi = 0;
+
+	ev = kestrel_lapic_take_events(vcpu->lapic, &sipi);
+	if (ev & KESTREL_LAPIC_EV_INIT) {
+		vcpu_init_state(vcpu);
+		WRITE_ONCE(vcpu->halted, false);
+		/* The BSP runs from the reset vector; APs wait for SIPI. */
+		WRITE_ONCE(vcpu->wait_sipi, vcpu->idx != 0);
+		vcpu->nmi_pending = false;
+	}
+	if ((ev & KESTREL_LAPIC_EV_SIPI) && vcpu->wait_sipi) {
+		vcpu_sipi_state(vcpu, sipi);
+		WRITE_ONCE(vcpu->wait_sipi, false);
+		WRITE_ONCE(vcpu->halted, false);
+	}
+	if (ev & KESTREL_LAPIC_EV_NMI) {
+		WRITE_ONCE(vcpu->nmi_pending, true);
+		WRITE_ONCE(vcpu->halted, false);
+	}
 }
 
 static int vcpu_thread(void *data)
@@ -231,11 +308,20 @@ static int vcpu_thread(void *data)
 			WRITE_ONCE(vcpu->parked, false);
 			continue;
 		}
-		if (READ_ONCE(vcpu->halted)) {
-			/* Nothing can wake a halted vCPU yet but a request. */
+		if (kestrel_irq_needs_thread(vcpu))
+			vcpu_take_events(vcpu);
+		if (READ_ONCE(vcpu->wait_sipi)) {
 			wait_event_interruptible(vcpu->wq,
-						 !READ_ONCE(vcpu->halted) ||
+						 kestrel_irq_needs_thread(vcpu) ||
 						 vcpu_has_request(vcpu));
+			continue;
+		}
+		if (READ_ONCE(vcpu->halted)) {
+			wait_event_interruptible(vcpu->wq,
+						 kestrel_irq_wakes(vcpu) ||
+						 vcpu_has_request(vcpu));
+			if (kestrel_irq_wakes(vcpu))
+				WRITE_ONCE(vcpu->halted, false);
 			continue;
 		}
 		if (vcpu_burst(vcpu) < 0) {
@@ -273,6 +359,14 @@ int kestrel_vcpus_start(struct kestrel_domain *dom)
 		}
 		vcpu->thread = t;
 	}
+	/*
+	 * vCPU 0 runs from its reset or boot state.  The others run at once
+	 * only when userspace gave them registers; otherwise they are APs
+	 * waiting for INIT and SIPI, as on hardware.
+	 */
+	for (i = 1; i < dom->nr_vcpus; i++)
+		if (!dom->vcpus[i].regs_set)
+			WRITE_ONCE(dom->vcpus[i].wait_sipi, true);
 	for (i = 0; i < dom->nr_vcpus; i++)
 		wake_up_process(dom->vcpus[i].thread);
 	return 0;

@@ -55,6 +55,9 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 		case KESTREL_A_ACTIVE_DOMAINS:
 			info->active_domains = get_u32(a);
 			break;
+		case KESTREL_A_TSC_KHZ:
+			info->tsc_khz = get_u32(a);
+			break;
 		}
 	}
 	return MNL_CB_OK;

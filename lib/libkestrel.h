@@ -60,6 +60,7 @@ struct kestrel_info {
 	uint32_t nr_asids;
 	uint32_t host_cpus;
 	uint32_t active_domains;
+	uint32_t tsc_khz;		/* the guests' TSC rate; 0 unknown */
 };
 
 int kestrel_get_info(struct kestrel_conn *conn, struct kestrel_info *info);

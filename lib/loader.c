@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -347,6 +348,22 @@ static int load_kernel(struct kestrel_boot_image *img, const char *path,
 out:
 	close(fd);
 	return err;
+}
+
+char *kestrel_boot_cmdline_tsc(const char *cmdline, uint32_t tsc_khz)
+{
+	char *out;
+
+	if (!cmdline)
+		cmdline = "";
+	if (!tsc_khz || strstr(cmdline, "tsc_early_khz="))
+		out = strdup(cmdline);
+	else if (asprintf(&out, "%s%stsc_early_khz=%u", cmdline,
+			  *cmdline ? " " : "", tsc_khz) < 0)
+		out = NULL;
+	if (!out)
+		kestrel_fail(ENOMEM, "out of memory");
+	return out;
 }
 
 static int load_cmdline(struct kestrel_boot_image *img, const char *cmdline)

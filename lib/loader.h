@@ -191,6 +191,17 @@ int kestrel_boot_image_write(const struct kestrel_boot_image *img,
 void kestrel_boot_image_free(struct kestrel_boot_image *img);
 
 /*
+ * @cmdline (NULL: empty) with " tsc_early_khz=@tsc_khz" appended, unless
+ * @tsc_khz is 0 or the line sets it already; malloc'd, NULL when out of
+ * memory.  Linux calibrates the TSC against the PIT and the PM timer,
+ * which fails or drifts when their port accesses are slow (nested
+ * virtualization) and gives an AMD guest no other way to learn the rate;
+ * Kestrel passes the host's rate (GET_INFO's TSC_KHZ, also in CPUID leaf
+ * 0x40000010) on the command line instead.
+ */
+char *kestrel_boot_cmdline_tsc(const char *cmdline, uint32_t tsc_khz);
+
+/*
  * The e820 map of a guest with @ram_size bytes of RAM (at least 1 MiB):
  * up to @max entries into @table; returns the number of entries, or
  * -EINVAL (too little RAM) or -ENOSPC (@max too small).

@@ -32,7 +32,26 @@ GUEST_ASM(g64_cpuid, code64,
 	"mov $1, %eax\n"
 	"cpuid\n"
 	"mov %rcx, 0x8018\n"
+	"mov %rdx, 0x8020\n"
+	"mov $0x40000010, %eax\n"
+	"cpuid\n"
+	"mov %eax, 0x8028\n"
 	"hlt\n");
+
+/*
+ * The local APIC timer wakes a halted vCPU: software-enable the APIC,
+ * one-shot timer on vector 31 (its handler records 32 in MAILBOX_VECTOR),
+ * 100 us at divide-by-1, then STI; HLT.  Slot 0 counts the wake-ups that
+ * came without the interrupt (there must be none).
+ */
+GUEST_ASM(g64_apic_timer, code64,
+	"mov $0xfee00000, %rbx\n"
+	"mov $0x1ff, %eax\n mov %eax, 0xf0(%rbx)\n"	/* SVR: enabled */
+	"mov $0xb, %eax\n mov %eax, 0x3e0(%rbx)\n"	/* divide by 1 */
+	"mov $31, %eax\n mov %eax, 0x320(%rbx)\n"	/* LVT timer */
+	"mov $100000, %eax\n mov %eax, 0x380(%rbx)\n"	/* initial count */
+	"sti\n"
+	"1: hlt\n incq 0x8000\n jmp 1b\n");
 
 GUEST_ASM(g64_spin, code64,
 	"1: incq 0x8000\n"
@@ -269,16 +288,24 @@ TEST_F(dom, real_mode_uart_output)
 
 TEST_F(dom, cpuid_signature_and_hypervisor_bit)
 {
+	struct kestrel_info info;
+
+	ASSERT_EQ(0, kestrel_get_info(self->g.conn, &info));
 	ASSERT_EQ(0, guest_load(&self->g, 0, GUEST_LONG64,
 				GUEST_CODE_OF(g64_cpuid), 0));
 	ASSERT_EQ(0, guest_start(&self->g));
 	ASSERT_EQ(0, guest_wait_state(&self->g, KESTREL_STATE_BLOCKED, 20000))
 		TH_LOG("%s", kestrel_last_error());
-	EXPECT_EQ(0x40000001, guest_mailbox(&self->g, 0));
+	/* The highest hypervisor leaf is the timing leaf. */
+	EXPECT_EQ(0x40000010, guest_mailbox(&self->g, 0));
 	EXPECT_EQ(0x7473654b, guest_mailbox(&self->g, 1));	/* "Kest" */
 	EXPECT_EQ(0x006c6572, guest_mailbox(&self->g, 2));	/* "rel" */
 	EXPECT_TRUE(guest_mailbox(&self->g, 3) & (1U << 31));
 	EXPECT_FALSE(guest_mailbox(&self->g, 3) & (1U << 5));	/* no VMX */
+	EXPECT_TRUE(guest_mailbox(&self->g, 4) & (1U << 9));	/* APIC */
+	/* The guest's TSC rate: the one GET_INFO reports, in kHz. */
+	EXPECT_NE(0, info.tsc_khz);
+	EXPECT_EQ(info.tsc_khz, guest_mailbox(&self->g, 5));
 }
 
 TEST_F(dom, triple_fault_crashes)
@@ -525,7 +552,7 @@ TEST_F(dom, stats_count_exits_and_time)
 	ASSERT_EQ(0, run_to_halt(&self->g, GUEST_CODE_OF(g64_cpuid)))
 		TH_LOG("%s", kestrel_last_error());
 	ASSERT_EQ(0, kestrel_domain_stats(self->g.conn, self->g.id, &st));
-	EXPECT_EQ(2, st.exits[KESTREL_EXIT_CPUID]);
+	EXPECT_EQ(3, st.exits[KESTREL_EXIT_CPUID]);	/* g64_cpuid: three */
 	EXPECT_EQ(1, st.exits[KESTREL_EXIT_HLT]);
 	EXPECT_EQ(1, st.nr_vcpus);
 	EXPECT_LT(0, st.vcpu_time_ns[0]);
@@ -813,6 +840,22 @@ TEST_F(dom, rtc_reads_host_time)
 	EXPECT_GE(2, abs(guest_min - host_min) % (24 * 60 - 2))
 		TH_LOG("guest %d min, host %d min", guest_min, host_min);
 	EXPECT_EQ(tm.tm_year % 100, (int)bcd(guest_mailbox(&self->g, 2)));
+}
+
+TEST_F(dom, apic_timer_wakes_halted_guest)
+{
+	int i;
+
+	ASSERT_EQ(0, guest_load(&self->g, 0, GUEST_LONG64,
+				GUEST_CODE_OF(g64_apic_timer), 0));
+	ASSERT_EQ(0, guest_start(&self->g));
+	for (i = 0; i < 2000 && guest_mailbox(&self->g, MAILBOX_VECTOR) != 32; i++)
+		usleep(10000);
+	ASSERT_EQ(32, guest_mailbox(&self->g, MAILBOX_VECTOR))
+		TH_LOG("the timer interrupt never arrived");
+	ASSERT_EQ(0, guest_wait_state(&self->g, KESTREL_STATE_BLOCKED, 20000))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_EQ(0, guest_mailbox(&self->g, 0));
 }
 
 TEST_F(dom, pit_channel2_counts_down)

@@ -360,7 +360,7 @@ static int svm_vcpu_init(struct kestrel_vcpu *vcpu)
 	c->int_ctl = V_INTR_MASKING_MASK;
 	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	c->nested_cr3 = __pa(tdp->root);
-	c->tsc_offset = -rdtsc();
+	c->tsc_offset = vcpu->dom->tsc_offset;
 	svm_vcpu_reset(sv);
 	vcpu->rip = sv->vmcb->save.rip;
 	vcpu->gprs[2] = cpuid_eax(1);	/* EDX after RESET: the signature */
@@ -427,6 +427,8 @@ static u8 svm_insn_len(struct kestrel_vcpu *vcpu, u8 known)
 	return known;
 }
 
+static void svm_set_irq_window(struct kestrel_vcpu *vcpu, bool on);
+
 static void svm_decode_exit(struct kestrel_vcpu *vcpu)
 {
 	struct svm_vcpu *sv = vcpu->arch;
@@ -445,6 +447,10 @@ static void svm_decode_exit(struct kestrel_vcpu *vcpu)
 		break;
 	case SVM_EXIT_NMI:
 		e->reason = KESTREL_EXIT_NMI;
+		break;
+	case SVM_EXIT_VINTR:
+		e->reason = KESTREL_EXIT_IRQ_WINDOW;
+		svm_set_irq_window(vcpu, false);
 		break;
 	case SVM_EXIT_CPUID:
 		e->reason = KESTREL_EXIT_CPUID;
@@ -581,6 +587,74 @@ static void svm_inject_exception(struct kestrel_vcpu *vcpu, u8 vector,
 	c->event_inj = vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
 		       (has_error ? SVM_EVTINJ_VALID_ERR : 0);
 	c->event_inj_err = error;
+}
+
+/* ---- interrupts ---- */
+
+/* An STI/MOV SS shadow, unless the host completed an instruction since. */
+static bool svm_shadowed(struct kestrel_vcpu *vcpu, struct svm_vcpu *sv)
+{
+	return vcpu->rip == sv->last_rip &&
+	       (sv->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
+}
+
+static bool svm_nmi_allowed(struct kestrel_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->arch;
+
+	return !(sv->vmcb->control.event_inj & SVM_EVTINJ_VALID) &&
+	       !svm_shadowed(vcpu, sv);
+}
+
+static bool svm_irq_allowed(struct kestrel_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->arch;
+
+	return (sv->vmcb->save.rflags & X86_EFLAGS_IF) &&
+	       svm_nmi_allowed(vcpu);
+}
+
+static bool svm_rflags_if(struct kestrel_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->arch;
+
+	return sv->vmcb->save.rflags & X86_EFLAGS_IF;
+}
+
+static void svm_inject_irq(struct kestrel_vcpu *vcpu, u8 vector)
+{
+	struct vmcb_control_area *c = &((struct svm_vcpu *)vcpu->arch)->vmcb->control;
+
+	c->event_inj = vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_INTR;
+}
+
+static void svm_inject_nmi(struct kestrel_vcpu *vcpu)
+{
+	struct vmcb_control_area *c = &((struct svm_vcpu *)vcpu->arch)->vmcb->control;
+
+	c->event_inj = X86_TRAP_NMI | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_NMI;
+}
+
+/*
+ * The interrupt window: a virtual interrupt (V_IRQ) of the highest
+ * priority, ignoring the TPR, with VINTR intercepted.  The guest takes it
+ * as soon as RFLAGS.IF and the shadow allow, which exits instead.
+ */
+static void svm_set_irq_window(struct kestrel_vcpu *vcpu, bool on)
+{
+	struct vmcb_control_area *c = &((struct svm_vcpu *)vcpu->arch)->vmcb->control;
+	bool is_on = c->int_ctl & V_IRQ_MASK;
+
+	if (on == is_on)
+		return;
+	if (on) {
+		c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
+			      (0xf << V_INTR_PRIO_SHIFT);
+		svm_set_intercept(c, INTERCEPT_VINTR);
+	} else {
+		c->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK);
+		c->intercepts[INTERCEPT_VINTR / 32] &= ~BIT(INTERCEPT_VINTR % 32);
+	}
 }
 
 /* ---- register state ---- */
@@ -873,6 +947,12 @@ const struct kestrel_arch_ops kestrel_svm_ops = {
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
 	.inject_exception = svm_inject_exception,
+	.irq_allowed = svm_irq_allowed,
+	.nmi_allowed = svm_nmi_allowed,
+	.inject_irq = svm_inject_irq,
+	.inject_nmi = svm_inject_nmi,
+	.set_irq_window = svm_set_irq_window,
+	.rflags_if = svm_rflags_if,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.get_cr4 = svm_get_cr4,

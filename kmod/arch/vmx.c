@@ -830,7 +830,7 @@ static void vmx_vcpu_reset(struct kestrel_vcpu *vcpu)
 	g->pat = 0x0007040600070406ULL;
 	g->dr6 = VMX_DR6_FIXED;
 	g->dr7 = VMX_DR7_FIXED;
-	g->tsc_offset = -rdtsc();
+	g->tsc_offset = vcpu->dom->tsc_offset;
 	vcpu->rip = 0xfff0;
 	memset(vcpu->gprs, 0, sizeof(vcpu->gprs));
 	vcpu->gprs[2] = cpuid_eax(1);	/* EDX after RESET: the signature */
@@ -1286,11 +1286,10 @@ static void vmx_clear_interrupt_shadow(void)
 }
 
 /*
- * Interrupt-window exiting, for the interrupt controller to come: an exit
- * as soon as the guest can take an external interrupt.  Nothing turns it
- * on yet; the exit turns it off again.
+ * Interrupt-window exiting: an exit as soon as the guest can take an
+ * external interrupt (irq.c asks for it); the exit turns it off again.
  */
-static void __maybe_unused vmx_set_intr_window(struct vmx_vcpu *vv, bool on)
+static void vmx_set_intr_window(struct vmx_vcpu *vv, bool on)
 {
 	u32 proc = on ? vv->proc | CPU_BASED_INTR_WINDOW_EXITING :
 			vv->proc & ~CPU_BASED_INTR_WINDOW_EXITING;
@@ -1299,6 +1298,58 @@ static void __maybe_unused vmx_set_intr_window(struct vmx_vcpu *vv, bool on)
 		vv->proc = proc;
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, proc);
 	}
+}
+
+/* Interruptibility, unless the host completed an instruction since. */
+static u32 vmx_interruptibility(struct kestrel_vcpu *vcpu)
+{
+	struct vmx_vcpu *vv = to_vmx(vcpu);
+	u32 intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+	if (vcpu->rip != vv->last_rip)
+		intr &= ~VMX_INTR_SHADOW;
+	return intr;
+}
+
+static bool vmx_nmi_allowed(struct kestrel_vcpu *vcpu)
+{
+	return !to_vmx(vcpu)->inj_info &&
+	       !(vmx_interruptibility(vcpu) &
+		 (VMX_INTR_SHADOW | GUEST_INTR_STATE_NMI));
+}
+
+static bool vmx_rflags_if(struct kestrel_vcpu *vcpu)
+{
+	return vmcs_read(GUEST_RFLAGS) & X86_EFLAGS_IF;
+}
+
+static bool vmx_irq_allowed(struct kestrel_vcpu *vcpu)
+{
+	return !to_vmx(vcpu)->inj_info && vmx_rflags_if(vcpu) &&
+	       !(vmx_interruptibility(vcpu) & VMX_INTR_SHADOW);
+}
+
+static void vmx_inject_irq(struct kestrel_vcpu *vcpu, u8 vector)
+{
+	struct vmx_vcpu *vv = to_vmx(vcpu);
+
+	vv->inj_info = vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK;
+	vv->inj_len = 0;
+	vv->inj_err = 0;
+}
+
+static void vmx_inject_nmi(struct kestrel_vcpu *vcpu)
+{
+	struct vmx_vcpu *vv = to_vmx(vcpu);
+
+	vv->inj_info = X86_TRAP_NMI | INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK;
+	vv->inj_len = 0;
+	vv->inj_err = 0;
+}
+
+static void vmx_set_irq_window(struct kestrel_vcpu *vcpu, bool on)
+{
+	vmx_set_intr_window(to_vmx(vcpu), on);
 }
 
 /* ---- emulated CR and DR accesses ---- */
@@ -1511,7 +1562,7 @@ static void vmx_decode_exit(struct kestrel_vcpu *vcpu, u32 reason)
 		break;
 	case EXIT_REASON_INTERRUPT_WINDOW:
 		vmx_set_intr_window(to_vmx(vcpu), false);
-		e->reason = KESTREL_EXIT_INTR;
+		e->reason = KESTREL_EXIT_IRQ_WINDOW;
 		break;
 	case EXIT_REASON_PREEMPTION_TIMER:
 		/* The host's turn, as for an interrupt. */
@@ -2076,6 +2127,12 @@ const struct kestrel_arch_ops kestrel_vmx_ops = {
 	.get_sregs = vmx_get_sregs,
 	.set_sregs = vmx_set_sregs,
 	.inject_exception = vmx_inject_exception,
+	.irq_allowed = vmx_irq_allowed,
+	.nmi_allowed = vmx_nmi_allowed,
+	.inject_irq = vmx_inject_irq,
+	.inject_nmi = vmx_inject_nmi,
+	.set_irq_window = vmx_set_irq_window,
+	.rflags_if = vmx_rflags_if,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.get_cr4 = vmx_get_cr4,

@@ -1169,6 +1169,34 @@ unsigned int kestrel_lapic_take_events(struct kestrel_lapic *lapic,
 	return ev;
 }
 
+bool kestrel_lapic_has_events(struct kestrel_lapic *lapic)
+{
+	const struct lapic_core *s = &lapic->core;
+	unsigned long flags;
+	bool ret;
+
+	spin_lock_irqsave(&lapic->lock, flags);
+	ret = s->init_pending || s->sipi_pending || s->nmi_pending;
+	spin_unlock_irqrestore(&lapic->lock, flags);
+	return ret;
+}
+
+bool kestrel_lapic_accepts_pic(struct kestrel_lapic *lapic)
+{
+	const struct lapic_core *s = &lapic->core;
+	unsigned long flags;
+	u32 lvt0;
+	bool ret;
+
+	spin_lock_irqsave(&lapic->lock, flags);
+	lvt0 = s->lvt[KESTREL_LAPIC_LVT_LINT0];
+	ret = !lapic_hw_enabled(s) ||
+	      (!(lvt0 & LVT_MASKED) &&
+	       ((lvt0 & LVT_DM) >> LVT_DM_SHIFT) == KESTREL_IRQ_DM_EXTINT);
+	spin_unlock_irqrestore(&lapic->lock, flags);
+	return ret;
+}
+
 u32 kestrel_lapic_get_lvt(struct kestrel_lapic *lapic, unsigned int lvt)
 {
 	unsigned long flags;

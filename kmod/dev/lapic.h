@@ -27,6 +27,8 @@
 #define KESTREL_LAPIC_BASE	0xfee00000ULL
 #define KESTREL_LAPIC_SIZE	0x1000
 #define KESTREL_LAPIC_VERSION	0x00050014	/* version 0x14, max LVT 5 */
+/* The timer counts at 1 GHz before the divider (lapic.c). */
+#define KESTREL_LAPIC_BUS_KHZ	1000000
 
 /* Delivery mode 6 of an ICR: startup (SIPI); irq.h lacks it. */
 #ifndef KESTREL_IRQ_DM_STARTUP
@@ -131,6 +133,14 @@ int kestrel_lapic_pending_vector(struct kestrel_lapic *lapic);
 void kestrel_lapic_ack(struct kestrel_lapic *lapic, u8 vector);
 unsigned int kestrel_lapic_take_events(struct kestrel_lapic *lapic,
 				       u8 *sipi_vector);
+/*
+ * has_events: an INIT, SIPI or NMI waits for take_events (nothing is
+ * taken).  accepts_pic: the 8259A's INTR output reaches this CPU, because
+ * the local APIC is disabled (INTR goes straight to the core) or LINT0 is
+ * unmasked in ExtINT mode (virtual wire).  Never sleep; any context.
+ */
+bool kestrel_lapic_has_events(struct kestrel_lapic *lapic);
+bool kestrel_lapic_accepts_pic(struct kestrel_lapic *lapic);
 /*
  * The LINT0/LINT1 input @pin is now at @level: a rising edge on an
  * unmasked pin delivers by its LVT (fixed, NMI, ExtINT).  True: kick.

@@ -183,6 +183,7 @@ enum kestrel_exit_reason {
 	KESTREL_EXIT_NPF,		/* nested page fault outside MMIO */
 	KESTREL_EXIT_XSETBV,
 	KESTREL_EXIT_OTHER,
+	KESTREL_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
 	KESTREL_EXIT_COUNT
 };
 
@@ -242,7 +243,7 @@ enum kestrel_cmd {
 	/*
 	 * GET_INFO: no attributes in; replies with VERSION, API_VERSION,
 	 * BACKEND, BACKEND_DETAIL, FEATURES, HW_REVISION, NR_ASIDS,
-	 * HOST_CPUS, ACTIVE_DOMAINS.  Open to every local user.
+	 * HOST_CPUS, ACTIVE_DOMAINS, TSC_KHZ.  Open to every local user.
 	 */
 	KESTREL_CMD_GET_INFO,
 	/*
@@ -328,6 +329,7 @@ enum kestrel_attr {
 	KESTREL_A_DOM_ON_CRASH,		/* u32: enum kestrel_lifecycle_action */
 	KESTREL_A_DOM_BOOT_REGIONS,	/* binary: struct kestrel_mem_region[] */
 	KESTREL_A_DOM_REBOOT,		/* flag: SHUTDOWN means reboot */
+	KESTREL_A_TSC_KHZ,		/* u32: guest TSC rate in kHz, 0 unknown */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
