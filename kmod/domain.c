@@ -31,6 +31,20 @@ unsigned int kestrel_domain_count(void)
 	return READ_ONCE(kestrel_nr_domains);
 }
 
+static void boot_image_free(struct kestrel_boot_image *boot)
+{
+	unsigned int i;
+
+	if (!boot)
+		return;
+	for (i = 0; i < boot->nr_regions; i++)
+		kvfree(boot->regions[i].data);
+	kfree(boot->regs);
+	kfree(boot->sregs);
+	kfree(boot->regs_set);
+	kfree(boot);
+}
+
 static void kestrel_domain_release(struct kref *ref)
 {
 	struct kestrel_domain *dom = container_of(ref, struct kestrel_domain, ref);
@@ -44,6 +58,7 @@ static void kestrel_domain_release(struct kref *ref)
 		kestrel_console_destroy(dom->console);
 	if (dom->mem.pages)
 		kestrel_mem_destroy(&dom->mem);
+	boot_image_free(dom->boot);
 	kvfree(dom->xml);
 	kfree(dom);
 	module_put(THIS_MODULE);
@@ -77,6 +92,8 @@ static int domain_devices_init(struct kestrel_domain *dom)
 }
 
 static void domain_shutdown_work(struct work_struct *work);
+static void guest_event_queue(struct kestrel_domain *dom,
+			      enum kestrel_guest_event ev);
 
 static bool name_taken(const char *name, const u8 *uuid)
 {
@@ -95,6 +112,7 @@ static bool name_taken(const char *name, const u8 *uuid)
  */
 int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 			  u32 nr_vcpus, const void *xml, u32 xml_len,
+			  const struct kestrel_actions *actions,
 			  struct netlink_ext_ack *extack,
 			  struct kestrel_domain **domp)
 {
@@ -131,6 +149,7 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 	dom->reason = KESTREL_SHUTOFF_UNKNOWN;
 	dom->nr_vcpus = nr_vcpus;
 	dom->tsc_offset = -rdtsc();
+	dom->actions = *actions;
 
 	/* From here on the release function undoes whatever was done. */
 	if (xml_len) {
@@ -297,15 +316,96 @@ void kestrel_domain_crash(struct kestrel_domain *dom, const char *why)
 		return;
 	pr_info_ratelimited("domain %u (%s) crashed: %s\n", dom->id, dom->name,
 			    why);
+	kestrel_genl_notify(dom, KESTREL_EVENT_CRASHED,
+			    KESTREL_EVENT_CRASHED_PANICKED, GFP_ATOMIC);
+	if (dom->actions.on_crash != KESTREL_ACTION_PRESERVE) {
+		spin_lock(&dom->state_lock);
+		guest_event_queue(dom, KESTREL_GUEST_CRASH);
+		spin_unlock(&dom->state_lock);
+		return;
+	}
 	for (i = 0; i < dom->nr_vcpus; i++) {
 		kestrel_vcpu_request(&dom->vcpus[i], KESTREL_REQ_PAUSE);
 		kestrel_vcpu_kick(&dom->vcpus[i]);
 	}
-	kestrel_genl_notify(dom, KESTREL_EVENT_CRASHED,
-			    KESTREL_EVENT_CRASHED_PANICKED, GFP_ATOMIC);
+}
+
+/*
+ * Keep @regions of RAM and every vCPU's registers as the boot image.
+ * Called under dom->lock before the first start.
+ */
+static int boot_image_take(struct kestrel_domain *dom,
+			   const struct kestrel_mem_region *regions,
+			   unsigned int nr, struct netlink_ext_ack *extack)
+{
+	struct kestrel_boot_image *boot;
+	unsigned int i;
+	u64 total = 0, off, done;
+	int err = -ENOMEM;
+
+	boot_image_free(dom->boot);	/* from a start that failed */
+	dom->boot = NULL;
+	boot = kzalloc(sizeof(*boot), GFP_KERNEL_ACCOUNT);
+	if (!boot)
+		return -ENOMEM;
+	boot->regs = kcalloc(dom->nr_vcpus, sizeof(*boot->regs),
+			     GFP_KERNEL_ACCOUNT);
+	boot->sregs = kcalloc(dom->nr_vcpus, sizeof(*boot->sregs),
+			      GFP_KERNEL_ACCOUNT);
+	boot->regs_set = kcalloc(dom->nr_vcpus, sizeof(*boot->regs_set),
+				 GFP_KERNEL_ACCOUNT);
+	if (!boot->regs || !boot->sregs || !boot->regs_set)
+		goto err;
+	for (i = 0; i < nr; i++) {
+		const struct kestrel_mem_region *r = &regions[i];
+
+		/* Both ends in RAM and the hole not crossed. */
+		if (!r->size || r->gpa + r->size < r->gpa ||
+		    !kestrel_mem_gpa_to_off(&dom->mem, r->gpa, &off) ||
+		    !kestrel_mem_gpa_to_off(&dom->mem, r->gpa + r->size - 1,
+					    &done) ||
+		    done - off != r->size - 1) {
+			NL_SET_ERR_MSG(extack, "a boot region is empty or not within guest RAM");
+			err = -EINVAL;
+			goto err;
+		}
+		total += r->size;
+		if (total > dom->mem.size) {
+			NL_SET_ERR_MSG(extack, "the boot regions are larger than guest RAM");
+			err = -EINVAL;
+			goto err;
+		}
+		boot->regions[i].gpa = r->gpa;
+		boot->regions[i].size = r->size;
+		boot->regions[i].data = kvmalloc(r->size, GFP_KERNEL_ACCOUNT);
+		boot->nr_regions = i + 1;
+		if (!boot->regions[i].data) {
+			NL_SET_ERR_MSG(extack, "out of memory for the boot image");
+			goto err;
+		}
+		for (done = 0; done < r->size; done += SZ_1M) {
+			unsigned int len = min_t(u64, SZ_1M, r->size - done);
+
+			kestrel_mem_read(&dom->mem, r->gpa + done,
+					 boot->regions[i].data + done, len);
+			cond_resched();
+		}
+	}
+	for (i = 0; i < dom->nr_vcpus; i++) {
+		kestrel_arch->get_regs(&dom->vcpus[i], &boot->regs[i]);
+		kestrel_arch->get_sregs(&dom->vcpus[i], &boot->sregs[i]);
+		boot->regs_set[i] = i == 0 || dom->vcpus[i].regs_set;
+	}
+	dom->boot = boot;
+	return 0;
+err:
+	boot_image_free(boot);
+	return err;
 }
 
 int kestrel_domain_start(struct kestrel_domain *dom,
+			 const struct kestrel_mem_region *regions,
+			 unsigned int nr_regions,
 			 struct netlink_ext_ack *extack)
 {
 	int err;
@@ -316,6 +416,11 @@ int kestrel_domain_start(struct kestrel_domain *dom,
 		NL_SET_ERR_MSG(extack, "Requested operation is not valid: domain is already active");
 		err = -EINVAL;
 		goto out;
+	}
+	if (nr_regions) {
+		err = boot_image_take(dom, regions, nr_regions, extack);
+		if (err)
+			goto out;
 	}
 	err = kestrel_hw_get();
 	if (err) {
@@ -442,47 +547,161 @@ int kestrel_domain_destroy(struct kestrel_domain *dom,
 			   KESTREL_EVENT_STOPPED_DESTROYED, extack);
 }
 
+/*
+ * Reboot in place (DESIGN principle 9), under dom->lock with every vCPU
+ * parked: RAM zeroed and the boot image written back, the devices and
+ * vCPUs back to their state at the first start, and the vCPUs let go.
+ */
+static void domain_reboot(struct kestrel_domain *dom)
+{
+	struct kestrel_boot_image *boot = dom->boot;
+	unsigned int i;
+	u64 done;
+
+	kestrel_vcpus_pause(dom);
+	kestrel_mem_clear(&dom->mem);
+	for (i = 0; i < boot->nr_regions; i++) {
+		for (done = 0; done < boot->regions[i].size; done += SZ_1M) {
+			unsigned int len = min_t(u64, SZ_1M,
+						 boot->regions[i].size - done);
+
+			kestrel_mem_write(&dom->mem, boot->regions[i].gpa + done,
+					  boot->regions[i].data + done, len);
+		}
+	}
+	kestrel_platform_reset(dom);
+	for (i = 0; i < dom->nr_vcpus; i++)
+		kestrel_vcpu_reset(&dom->vcpus[i], &boot->regs[i],
+				   &boot->sregs[i], boot->regs_set[i]);
+	dom->reboot_on_poweroff = false;
+	set_state(dom, KESTREL_STATE_RUNNING, KESTREL_RUNNING_BOOTED);
+	kestrel_genl_notify(dom, KESTREL_EVENT_REBOOTED, 0, GFP_KERNEL);
+	kestrel_vcpus_resume(dom);
+}
+
+/* The guest powered off, reset or crashed: carry out its action. */
 static void domain_shutdown_work(struct work_struct *work)
 {
 	struct kestrel_domain *dom = container_of(work, struct kestrel_domain,
 						  shutdown_work);
+	u32 action, reason = KESTREL_SHUTOFF_SHUTDOWN;
+	u32 detail = KESTREL_EVENT_STOPPED_SHUTDOWN;
 
-	/* Rebooting in place (on_reboot=restart) is not there yet. */
-	if (dom->shutdown_reset)
-		pr_info_ratelimited("domain %u (%s) asked for a reset; rebooting is not supported yet, it shuts off\n",
+	mutex_lock(&dom->lock);
+	switch (dom->guest_event) {
+	case KESTREL_GUEST_POWEROFF:
+		action = dom->reboot_on_poweroff ? KESTREL_ACTION_RESTART :
+			 dom->actions.on_poweroff;
+		break;
+	case KESTREL_GUEST_RESET:
+		action = dom->actions.on_reboot;
+		break;
+	default:
+		action = dom->actions.on_crash;
+		reason = KESTREL_SHUTOFF_CRASHED;
+		detail = KESTREL_EVENT_STOPPED_CRASHED;
+		break;
+	}
+	if (action == KESTREL_ACTION_RESTART && !dom->boot) {
+		pr_info_ratelimited("domain %u (%s): no boot image to restart from; it shuts off\n",
 				    dom->id, dom->name);
-	domain_stop(dom, KESTREL_SHUTOFF_SHUTDOWN,
-		    KESTREL_EVENT_STOPPED_SHUTDOWN, NULL);
+		action = KESTREL_ACTION_DESTROY;
+	}
+	if (dom->destroyed) {
+		mutex_unlock(&dom->lock);
+	} else if (action == KESTREL_ACTION_RESTART) {
+		domain_reboot(dom);
+		mutex_unlock(&dom->lock);
+	} else if (action == KESTREL_ACTION_PRESERVE) {
+		/* The vCPUs stay parked; a crash keeps its crashed state. */
+		if (dom->guest_event != KESTREL_GUEST_CRASH) {
+			set_state(dom, KESTREL_STATE_SHUTOFF, reason);
+			kestrel_genl_notify(dom, KESTREL_EVENT_STOPPED, detail,
+					    GFP_KERNEL);
+		}
+		mutex_unlock(&dom->lock);
+	} else {
+		mutex_unlock(&dom->lock);
+		domain_stop(dom, reason, detail, NULL);
+	}
 	kestrel_domain_put(dom);	/* the work's */
 }
 
-/*
- * The guest powered off (ACPI S5) or asked for a reset.  Called from a
- * vCPU thread with preemption disabled: park the vCPUs and let a work
- * item, which may sleep, take the domain down.  Only the first request of
- * a running domain counts.
- */
-void kestrel_domain_shutdown_from_guest(struct kestrel_domain *dom, bool reset)
+/* Park the vCPUs and let the work item answer @ev.  State lock held. */
+static void guest_event_queue(struct kestrel_domain *dom,
+			      enum kestrel_guest_event ev)
 {
 	unsigned int i;
-	bool first;
 
-	spin_lock(&dom->state_lock);
-	first = dom->state == KESTREL_STATE_RUNNING;
-	if (first) {
-		dom->state = KESTREL_STATE_SHUTDOWN;
-		dom->reason = 0;
-		dom->shutdown_reset = reset;
-	}
-	spin_unlock(&dom->state_lock);
-	if (!first)
-		return;
+	dom->guest_event = ev;
 	for (i = 0; i < dom->nr_vcpus; i++) {
 		kestrel_vcpu_request(&dom->vcpus[i], KESTREL_REQ_PAUSE);
 		kestrel_vcpu_kick(&dom->vcpus[i]);
 	}
 	kref_get(&dom->ref);
 	queue_work(kestrel_wq, &dom->shutdown_work);
+}
+
+/*
+ * The guest powered off (ACPI S5) or asked for a reset.  Called from a
+ * vCPU thread with preemption disabled: park the vCPUs and let a work
+ * item, which may sleep, do the rest.  Only the first request of a
+ * running domain counts.
+ */
+void kestrel_domain_shutdown_from_guest(struct kestrel_domain *dom, bool reset)
+{
+	spin_lock(&dom->state_lock);
+	if (dom->state == KESTREL_STATE_RUNNING) {
+		dom->state = KESTREL_STATE_SHUTDOWN;
+		dom->reason = 0;
+		guest_event_queue(dom, reset ? KESTREL_GUEST_RESET :
+					       KESTREL_GUEST_POWEROFF);
+	}
+	spin_unlock(&dom->state_lock);
+}
+
+int kestrel_domain_shutdown(struct kestrel_domain *dom, bool reboot,
+			    struct netlink_ext_ack *extack)
+{
+	u32 state, reason;
+	int err = 0;
+
+	mutex_lock(&dom->lock);
+	kestrel_domain_get_state(dom, &state, &reason);
+	if (dom->destroyed || (state != KESTREL_STATE_RUNNING &&
+			       state != KESTREL_STATE_BLOCKED)) {
+		NL_SET_ERR_MSG(extack, "Requested operation is not valid: domain is not running");
+		err = -EINVAL;
+	} else {
+		if (reboot)
+			dom->reboot_on_poweroff = true;
+		kestrel_platform_power_button(dom);
+	}
+	mutex_unlock(&dom->lock);
+	return err;
+}
+
+int kestrel_domain_reset(struct kestrel_domain *dom,
+			 struct netlink_ext_ack *extack)
+{
+	u32 state, reason;
+	int err = 0;
+
+	mutex_lock(&dom->lock);
+	kestrel_domain_get_state(dom, &state, &reason);
+	if (dom->destroyed || (state != KESTREL_STATE_RUNNING &&
+			       state != KESTREL_STATE_BLOCKED &&
+			       state != KESTREL_STATE_PAUSED)) {
+		NL_SET_ERR_MSG(extack, "Requested operation is not valid: domain is not running");
+		err = -EINVAL;
+	} else if (!dom->boot) {
+		NL_SET_ERR_MSG(extack, "the domain has no boot image to reset to (its first start named no boot regions)");
+		err = -EOPNOTSUPP;
+	} else {
+		domain_reboot(dom);
+	}
+	mutex_unlock(&dom->lock);
+	return err;
 }
 
 /* Register access: the vCPU must not be running guest code. */

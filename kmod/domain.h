@@ -38,6 +38,38 @@ enum {
 	KESTREL_MODE_IN_GUEST,
 };
 
+/* libvirt's on_poweroff/on_reboot/on_crash: enum kestrel_lifecycle_action */
+struct kestrel_actions {
+	u32 on_poweroff;
+	u32 on_reboot;
+	u32 on_crash;
+};
+
+/* What the guest did that its actions answer (kestrel_domain.guest_event). */
+enum kestrel_guest_event {
+	KESTREL_GUEST_POWEROFF,
+	KESTREL_GUEST_RESET,
+	KESTREL_GUEST_CRASH,
+};
+
+/*
+ * The boot image (DESIGN principle 9): the RAM regions userspace loaded
+ * and every vCPU's registers, taken at the first start and put back by a
+ * reboot in place.  Written once under dom->lock before the vCPUs first
+ * run; read-only afterwards.
+ */
+struct kestrel_boot_image {
+	unsigned int nr_regions;
+	struct {
+		u64 gpa;
+		u64 size;
+		void *data;		/* kvmalloc'd copy */
+	} regions[KESTREL_MAX_BOOT_REGIONS];
+	struct kestrel_regs *regs;	/* per vCPU */
+	struct kestrel_sregs *sregs;	/* per vCPU */
+	bool *regs_set;			/* per vCPU: runs at start */
+};
+
 /* A decoded exit, filled in by the vendor backend for exit.c. */
 struct kestrel_exit {
 	enum kestrel_exit_reason reason;
@@ -151,8 +183,12 @@ struct kestrel_domain {
 	/* Every vCPU's TSC starts from this one offset: they stay in sync. */
 	u64 tsc_offset;
 	atomic_t irq_rr;		/* lowest-priority delivery turn */
-	struct work_struct shutdown_work;	/* guest power-off or reset */
-	bool shutdown_reset;		/* ...which one, set before queueing */
+	struct work_struct shutdown_work;	/* guest power-off, reset, crash */
+	/* ...which one: set under @state_lock before the work is queued */
+	enum kestrel_guest_event guest_event;
+	struct kestrel_actions actions;	/* fixed at creation */
+	bool reboot_on_poweroff;	/* SHUTDOWN with REBOOT; under @lock */
+	struct kestrel_boot_image *boot;	/* NULL: none given */
 
 	void *arch;			/* vendor state: nested page tables */
 };
@@ -167,6 +203,7 @@ struct netlink_ext_ack;
 
 int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 			  u32 nr_vcpus, const void *xml, u32 xml_len,
+			  const struct kestrel_actions *actions,
 			  struct netlink_ext_ack *extack,
 			  struct kestrel_domain **domp);
 struct kestrel_domain *kestrel_domain_get_by_id(u32 id);
@@ -180,6 +217,12 @@ u64 kestrel_domain_cpu_time(struct kestrel_domain *dom);
 void kestrel_domain_get_stats(struct kestrel_domain *dom, u64 *exits,
 			      u64 *vcpu_time);
 int kestrel_domain_start(struct kestrel_domain *dom,
+			 const struct kestrel_mem_region *regions,
+			 unsigned int nr_regions,
+			 struct netlink_ext_ack *extack);
+int kestrel_domain_shutdown(struct kestrel_domain *dom, bool reboot,
+			    struct netlink_ext_ack *extack);
+int kestrel_domain_reset(struct kestrel_domain *dom,
 			 struct netlink_ext_ack *extack);
 int kestrel_domain_pause(struct kestrel_domain *dom,
 			 struct netlink_ext_ack *extack);
@@ -197,6 +240,7 @@ int kestrel_domain_set_regs(struct kestrel_domain *dom, u32 vcpu,
 			    struct netlink_ext_ack *extack);
 void kestrel_domain_crash(struct kestrel_domain *dom, const char *why);
 void kestrel_domain_shutdown_from_guest(struct kestrel_domain *dom, bool reset);
+void kestrel_domain_power_button(struct kestrel_domain *dom);
 
 /* vcpu.c */
 int kestrel_vcpus_init(struct kestrel_domain *dom);
@@ -206,6 +250,9 @@ void kestrel_vcpus_stop(struct kestrel_domain *dom);
 void kestrel_vcpus_pause(struct kestrel_domain *dom);
 void kestrel_vcpus_resume(struct kestrel_domain *dom);
 bool kestrel_vcpus_all_halted(struct kestrel_domain *dom);
+void kestrel_vcpu_reset(struct kestrel_vcpu *vcpu,
+			const struct kestrel_regs *regs,
+			const struct kestrel_sregs *sregs, bool runs);
 void kestrel_vcpu_kick(struct kestrel_vcpu *vcpu);
 
 /* exit.c: 0 to re-enter, 1 to leave the burst (sleep), <0 fatal */

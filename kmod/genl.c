@@ -209,11 +209,23 @@ static const struct nla_policy kestrel_create_policy[KESTREL_A_MAX + 1] = {
 	[KESTREL_A_DOM_MEMORY] = NLA_POLICY_MIN(NLA_U64, 1),
 	[KESTREL_A_DOM_VCPUS] = NLA_POLICY_MIN(NLA_U32, 1),
 	[KESTREL_A_DOM_XML] = { .type = NLA_BINARY, .len = KESTREL_XML_MAX },
+	[KESTREL_A_DOM_ON_POWEROFF] = NLA_POLICY_MAX(NLA_U32,
+						     KESTREL_ACTION_PRESERVE),
+	[KESTREL_A_DOM_ON_REBOOT] = NLA_POLICY_MAX(NLA_U32,
+						   KESTREL_ACTION_PRESERVE),
+	[KESTREL_A_DOM_ON_CRASH] = NLA_POLICY_MAX(NLA_U32,
+						  KESTREL_ACTION_PRESERVE),
 };
+
+static u32 kestrel_get_action(struct nlattr *a, u32 dflt)
+{
+	return a ? nla_get_u32(a) : dflt;
+}
 
 static int kestrel_cmd_domain_create(struct sk_buff *skb,
 				     struct genl_info *info)
 {
+	struct kestrel_actions actions;
 	struct nlattr **tb = info->attrs;
 	struct kestrel_domain *dom;
 	struct nlattr *xml;
@@ -224,13 +236,19 @@ static int kestrel_cmd_domain_create(struct sk_buff *skb,
 	    KESTREL_REQ_ATTR(info, KESTREL_A_DOM_VCPUS, "vCPU count"))
 		return -EINVAL;
 	xml = tb[KESTREL_A_DOM_XML];
+	actions.on_poweroff = kestrel_get_action(tb[KESTREL_A_DOM_ON_POWEROFF],
+						 KESTREL_ACTION_DESTROY);
+	actions.on_reboot = kestrel_get_action(tb[KESTREL_A_DOM_ON_REBOOT],
+					       KESTREL_ACTION_DESTROY);
+	actions.on_crash = kestrel_get_action(tb[KESTREL_A_DOM_ON_CRASH],
+					      KESTREL_ACTION_PRESERVE);
 	err = kestrel_domain_create(nla_data(tb[KESTREL_A_DOM_NAME]),
 				    tb[KESTREL_A_DOM_UUID] ?
 				    nla_data(tb[KESTREL_A_DOM_UUID]) : NULL,
 				    nla_get_u64(tb[KESTREL_A_DOM_MEMORY]),
 				    nla_get_u32(tb[KESTREL_A_DOM_VCPUS]),
 				    xml ? nla_data(xml) : NULL,
-				    xml ? nla_len(xml) : 0,
+				    xml ? nla_len(xml) : 0, &actions,
 				    info->extack, &dom);
 	if (err)
 		return err;
@@ -303,9 +321,71 @@ static int kestrel_lifecycle(struct sk_buff *skb, struct genl_info *info,
 	return err;
 }
 
+static const struct nla_policy kestrel_start_policy[KESTREL_A_MAX + 1] = {
+	[KESTREL_A_DOM_ID] = { .type = NLA_U32 },
+	[KESTREL_A_DOM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KESTREL_NAME_MAX - 1 },
+	[KESTREL_A_DOM_UUID] = NLA_POLICY_EXACT_LEN(KESTREL_UUID_LEN),
+	[KESTREL_A_DOM_BOOT_REGIONS] = {
+		.type = NLA_BINARY,
+		.len = KESTREL_MAX_BOOT_REGIONS *
+		       sizeof(struct kestrel_mem_region)
+	},
+};
+
 static int kestrel_cmd_domain_start(struct sk_buff *skb, struct genl_info *info)
 {
-	return kestrel_lifecycle(skb, info, kestrel_domain_start);
+	struct nlattr *r = info->attrs[KESTREL_A_DOM_BOOT_REGIONS];
+	struct kestrel_mem_region regions[KESTREL_MAX_BOOT_REGIONS];
+	struct kestrel_domain *dom;
+	unsigned int nr = 0;
+	int err;
+
+	if (r) {
+		if (!nla_len(r) ||
+		    nla_len(r) % sizeof(struct kestrel_mem_region)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, r,
+					    "boot regions: a whole number of struct kestrel_mem_region, at least one");
+			return -EINVAL;
+		}
+		nr = nla_len(r) / sizeof(struct kestrel_mem_region);
+		memcpy(regions, nla_data(r), nla_len(r));
+	}
+	dom = kestrel_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = kestrel_domain_start(dom, regions, nr, info->extack);
+	kestrel_domain_put(dom);
+	return err;
+}
+
+static const struct nla_policy kestrel_shutdown_policy[KESTREL_A_MAX + 1] = {
+	[KESTREL_A_DOM_ID] = { .type = NLA_U32 },
+	[KESTREL_A_DOM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KESTREL_NAME_MAX - 1 },
+	[KESTREL_A_DOM_UUID] = NLA_POLICY_EXACT_LEN(KESTREL_UUID_LEN),
+	[KESTREL_A_DOM_REBOOT] = { .type = NLA_FLAG },
+};
+
+static int kestrel_cmd_domain_shutdown(struct sk_buff *skb,
+				       struct genl_info *info)
+{
+	struct kestrel_domain *dom;
+	int err;
+
+	dom = kestrel_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = kestrel_domain_shutdown(dom,
+				      nla_get_flag(info->attrs[KESTREL_A_DOM_REBOOT]),
+				      info->extack);
+	kestrel_domain_put(dom);
+	return err;
+}
+
+static int kestrel_cmd_domain_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	return kestrel_lifecycle(skb, info, kestrel_domain_reset);
 }
 
 static int kestrel_cmd_domain_pause(struct sk_buff *skb, struct genl_info *info)
@@ -479,6 +559,10 @@ static const struct genl_ops kestrel_genl_ops[] = {
 		.internal_flags = KESTREL_OP_DOMAIN,
 	},
 	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_START, kestrel_cmd_domain_start,
+		       kestrel_start_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_SHUTDOWN, kestrel_cmd_domain_shutdown,
+		       kestrel_shutdown_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_RESET, kestrel_cmd_domain_reset,
 		       kestrel_select_policy, KESTREL_OP_ADMIN),
 	KESTREL_DOM_OP(KESTREL_CMD_DOMAIN_PAUSE, kestrel_cmd_domain_pause,
 		       kestrel_select_policy, KESTREL_OP_ADMIN),

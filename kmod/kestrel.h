@@ -93,6 +93,12 @@ struct kestrel_arch_ops {
 	void (*inject_nmi)(struct kestrel_vcpu *vcpu);
 	void (*set_irq_window)(struct kestrel_vcpu *vcpu, bool on);
 	bool (*rflags_if)(struct kestrel_vcpu *vcpu);
+	/*
+	 * A reboot in place, outside a burst: drop any event queued for
+	 * injection and the interrupt shadow, and flush the guest's TLB
+	 * before the next entry.
+	 */
+	void (*reset_events)(struct kestrel_vcpu *vcpu);
 	/* MSRs the VMCB/VMCS holds: 0, or -ENOENT if not one of them */
 	int (*get_msr)(struct kestrel_vcpu *vcpu, u32 index, u64 *val);
 	/*

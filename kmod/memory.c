@@ -152,6 +152,17 @@ int kestrel_mem_write(const struct kestrel_mem *mem, u64 gpa, const void *buf,
 	return mem_copy(mem, gpa, (void *)buf, len, true);
 }
 
+void kestrel_mem_clear(struct kestrel_mem *mem)
+{
+	unsigned long i;
+
+	for (i = 0; i < mem->nr_pages; i++) {
+		clear_highpage(mem->pages[i]);
+		if (!(i & 511))
+			cond_resched();
+	}
+}
+
 static vm_fault_t kestrel_mem_fault(struct vm_fault *vmf)
 {
 	struct kestrel_mem *mem = vmf->vma->vm_private_data;

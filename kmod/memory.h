@@ -39,6 +39,8 @@ int kestrel_mem_read(const struct kestrel_mem *mem, u64 gpa, void *buf,
 		     unsigned int len);
 int kestrel_mem_write(const struct kestrel_mem *mem, u64 gpa, const void *buf,
 		      unsigned int len);
+/* Zero all of it (a reboot in place); no vCPU may run.  Sleeps. */
+void kestrel_mem_clear(struct kestrel_mem *mem);
 /* Map the RAM into a VMA (fault-in on access); offset = RAM offset. */
 int kestrel_mem_mmap(struct kestrel_mem *mem, struct vm_area_struct *vma);
 

@@ -28,6 +28,7 @@
 #include "dev/rtc.h"
 #include "dev/acpi_pm.h"
 #include "dev/ioapic.h"
+#include "dev/lapic.h"
 #include "interrupt.h"
 
 #define COM1_BASE	0x3f8
@@ -194,6 +195,31 @@ int kestrel_platform_init(struct kestrel_domain *dom)
 	       claim(&dom->mmio, KESTREL_IOAPIC_BASE, KESTREL_IOAPIC_SIZE,
 		     false, kestrel_ioapic_mmio_read, kestrel_ioapic_mmio_write,
 		     dom->ioapic);
+}
+
+/*
+ * A system reset (reboot in place), with every vCPU parked: the devices
+ * back to their power-on state.  The RTC keeps its time and the console
+ * its contents.  Sleeps (the PIT's timer).
+ */
+void kestrel_platform_reset(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	kestrel_pit_reset(dom->pit);
+	kestrel_uart_reset(dom->uart);
+	kestrel_acpi_pm_reset(dom->pm);
+	kestrel_pic_reset(dom->pic);
+	WRITE_ONCE(dom->pic_intr, false);
+	kestrel_ioapic_reset(dom->ioapic);
+	for (i = 0; i < dom->nr_vcpus; i++)
+		kestrel_lapic_reset(dom->vcpus[i].lapic);
+}
+
+/* virsh shutdown: the ACPI power button. */
+void kestrel_platform_power_button(struct kestrel_domain *dom)
+{
+	kestrel_acpi_pm_power_button(dom->pm);
 }
 
 /* The line sources first (the PIT's timer), then the controllers. */

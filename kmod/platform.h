@@ -11,5 +11,9 @@ struct kestrel_domain;
 int kestrel_platform_init(struct kestrel_domain *dom);
 /* After the vCPUs stopped: no device is accessed any more. */
 void kestrel_platform_free(struct kestrel_domain *dom);
+/* System reset with the vCPUs parked (reboot in place).  Sleeps. */
+void kestrel_platform_reset(struct kestrel_domain *dom);
+/* Press the ACPI power button.  Any process context. */
+void kestrel_platform_power_button(struct kestrel_domain *dom);
 
 #endif /* KESTREL_PLATFORM_H */

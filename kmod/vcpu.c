@@ -245,6 +245,24 @@ static void vcpu_init_state(struct kestrel_vcpu *vcpu)
 	guest_fpu_reset(vcpu);
 }
 
+/*
+ * Reboot in place, with the vCPU parked: back to the boot image's
+ * registers; @runs: it runs at once (else it waits for INIT/SIPI).
+ */
+void kestrel_vcpu_reset(struct kestrel_vcpu *vcpu,
+			const struct kestrel_regs *regs,
+			const struct kestrel_sregs *sregs, bool runs)
+{
+	kestrel_arch->reset_events(vcpu);
+	kestrel_arch->set_regs(vcpu, regs);
+	WARN_ON_ONCE(kestrel_arch->set_sregs(vcpu, sregs));
+	guest_fpu_reset(vcpu);
+	WRITE_ONCE(vcpu->halted, false);
+	WRITE_ONCE(vcpu->halt_if, false);
+	WRITE_ONCE(vcpu->nmi_pending, false);
+	WRITE_ONCE(vcpu->wait_sipi, !runs);
+}
+
 /* SIPI: real mode at @vector * 4096. */
 static void vcpu_sipi_state(struct kestrel_vcpu *vcpu, u8 vector)
 {

@@ -657,6 +657,18 @@ static void svm_set_irq_window(struct kestrel_vcpu *vcpu, bool on)
 	}
 }
 
+static void svm_reset_events(struct kestrel_vcpu *vcpu)
+{
+	struct svm_vcpu *sv = vcpu->arch;
+	struct vmcb_control_area *c = &sv->vmcb->control;
+
+	c->event_inj = 0;
+	c->int_state = 0;
+	svm_set_irq_window(vcpu, false);
+	/* A fresh ASID at the next load: nothing of the old boot stays. */
+	sv->asid_cpu = -1;
+}
+
 /* ---- register state ---- */
 
 static void svm_get_regs(struct kestrel_vcpu *vcpu, struct kestrel_regs *r)
@@ -953,6 +965,7 @@ const struct kestrel_arch_ops kestrel_svm_ops = {
 	.inject_nmi = svm_inject_nmi,
 	.set_irq_window = svm_set_irq_window,
 	.rflags_if = svm_rflags_if,
+	.reset_events = svm_reset_events,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.get_cr4 = svm_get_cr4,

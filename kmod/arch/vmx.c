@@ -621,6 +621,7 @@ struct vmx_vcpu {
 	bool fresh;			/* controls never written */
 	bool dirty;			/* the soft copy is newer than the VMCS */
 	bool in_burst;			/* the VMCS is current and authoritative */
+	bool flush_pending;		/* reboot: flush EPT/VPID at next load */
 	u16 vpid;			/* 0: none */
 	u32 proc, proc2, entry;		/* controls as last written */
 	unsigned long host_rsp, host_cr3, host_cr4;
@@ -1134,6 +1135,10 @@ static void vmx_vcpu_load(struct kestrel_vcpu *vcpu)
 		vmx_load_guest_state(vcpu);
 		vv->dirty = false;
 	}
+	if (vv->flush_pending) {
+		vmx_flush_on_arrival(vcpu);
+		vv->flush_pending = false;
+	}
 	vv->fresh = false;
 
 	/*
@@ -1350,6 +1355,20 @@ static void vmx_inject_nmi(struct kestrel_vcpu *vcpu)
 static void vmx_set_irq_window(struct kestrel_vcpu *vcpu, bool on)
 {
 	vmx_set_intr_window(to_vmx(vcpu), on);
+}
+
+/*
+ * Outside a burst the soft copy is authoritative; an interrupt window
+ * left open only costs one spurious exit.
+ */
+static void vmx_reset_events(struct kestrel_vcpu *vcpu)
+{
+	struct vmx_vcpu *vv = to_vmx(vcpu);
+
+	vv->inj_info = 0;
+	vv->g.interruptibility = 0;
+	vv->dirty = true;
+	vv->flush_pending = true;
 }
 
 /* ---- emulated CR and DR accesses ---- */
@@ -2133,6 +2152,7 @@ const struct kestrel_arch_ops kestrel_vmx_ops = {
 	.inject_nmi = vmx_inject_nmi,
 	.set_irq_window = vmx_set_irq_window,
 	.rflags_if = vmx_rflags_if,
+	.reset_events = vmx_reset_events,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.get_cr4 = vmx_get_cr4,

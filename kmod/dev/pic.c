@@ -416,6 +416,15 @@ void kestrel_pic_destroy(struct kestrel_pic *pic)
 	kfree(pic);
 }
 
+void kestrel_pic_reset(struct kestrel_pic *pic)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pic->lock, flags);
+	pic_state_init(&pic->s, pic->s.intr, pic->s.opaque);
+	spin_unlock_irqrestore(&pic->lock, flags);
+}
+
 void kestrel_pic_set_irq(struct kestrel_pic *pic, unsigned int irq,
 			 bool level)
 {

@@ -29,6 +29,11 @@ struct kestrel_pic *kestrel_pic_create(void (*intr)(void *opaque, bool level),
 				       void *opaque);
 /* Free; the output line is left as it is.  Nothing may call in any more. */
 void kestrel_pic_destroy(struct kestrel_pic *pic);
+/*
+ * Back to the power-on state (uninitialised, every input low), as on a
+ * system reset; @intr is not called: the caller drops the output itself.
+ */
+void kestrel_pic_reset(struct kestrel_pic *pic);
 
 /*
  * The level of input line @irq (0-15; 2 is the cascade and is ignored) is

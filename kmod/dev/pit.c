@@ -503,6 +503,16 @@ void kestrel_pit_destroy(struct kestrel_pit *pit)
 	kfree(pit);
 }
 
+void kestrel_pit_reset(struct kestrel_pit *pit)
+{
+	unsigned long flags;
+
+	hrtimer_cancel(&pit->timer);
+	spin_lock_irqsave(&pit->lock, flags);
+	pit_state_init(&pit->s, pit->s.irq, pit->s.opaque);
+	spin_unlock_irqrestore(&pit->lock, flags);
+}
+
 u8 kestrel_pit_read(struct kestrel_pit *pit, u16 port)
 {
 	unsigned long flags;

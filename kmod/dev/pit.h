@@ -41,6 +41,11 @@ struct kestrel_pit *kestrel_pit_create(void (*irq)(void *opaque, bool level),
  * call in any more; must not be called with a lock @irq takes held.
  */
 void kestrel_pit_destroy(struct kestrel_pit *pit);
+/*
+ * Back to the power-on state, the timer cancelled, as on a system reset.
+ * Nothing may write the PIT meanwhile (the vCPUs are parked).  Sleeps.
+ */
+void kestrel_pit_reset(struct kestrel_pit *pit);
 
 /*
  * Guest port accesses at 0x40-0x43 and 0x61 (others read 0xff and ignore
