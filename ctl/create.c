@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Domains from XML: create (transient, as virsh create) and dumpxml.
+ * Domains from XML: create (transient, as virsh create) and dumpxml, and
+ * the launch path that create and start (defs.c) share.
  *
  * create parses the file into the domain model, validates the kernel and
  * initrd against the guest's RAM before anything exists in the kernel,
@@ -10,6 +11,7 @@
  * destroys the half-made domain again.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,51 +44,97 @@ static int write_boot_image(uint32_t id, const struct kestrel_boot_image *img,
 	return err;
 }
 
-static int cmd_create(struct cmd_ctx *ctx)
+int ctl_boot_image_prepare(const struct kestrel_domxml *x, const char *origin,
+			   uint32_t tsc_khz, struct kestrel_boot_image **imgp)
 {
-	const char *file = cmd_opt_str(ctx, "file");
+	struct kestrel_acpi_config acpi;
+	char *cmdline;
+	int err;
+
+	*imgp = NULL;
+	if (!x->kernel)
+		return kestrel_fail(EINVAL, "%s: Kestrel boots the kernel named in <os><kernel>; there is none",
+				    origin);
+	/* The guest learns the TSC rate from its command line (loader.h). */
+	cmdline = kestrel_boot_cmdline_tsc(x->cmdline, tsc_khz);
+	if (!cmdline)
+		return -1;
+	err = kestrel_boot_image_load(x->kernel, x->initrd, cmdline,
+				      x->memory_kib * 1024, imgp);
+	free(cmdline);
+	if (err)
+		return -1;
+	if (x->acpi) {
+		kestrel_acpi_config_default(&acpi, x->vcpus);
+		if (kestrel_boot_image_set_acpi(*imgp, &acpi)) {
+			kestrel_boot_image_free(*imgp);
+			*imgp = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The ranges of RAM the image was written to, for DOMAIN_START. */
+static unsigned int boot_regions(const struct kestrel_boot_image *img,
+				 struct kestrel_mem_region *r)
+{
+	struct kestrel_boot_layout l;
+	unsigned int i;
+
+	kestrel_boot_image_layout(img, &l);
+	for (i = 0; i < l.nr_regions && i < KESTREL_MAX_BOOT_REGIONS; i++) {
+		r[i].gpa = l.regions[i].gpa;
+		r[i].size = l.regions[i].len;
+	}
+	return i;
+}
+
+static int lifecycle_config(const struct kestrel_domxml *x,
+			    struct kestrel_domain_config *cfg)
+{
+	int off = kestrel_domxml_lifecycle_action(x->on_poweroff);
+	int reboot = kestrel_domxml_lifecycle_action(x->on_reboot);
+	int crash = kestrel_domxml_lifecycle_action(x->on_crash);
+
+	if (off < 0 || reboot < 0 || crash < 0)
+		return kestrel_fail(EINVAL, "unsupported lifecycle action");
+	cfg->set_lifecycle = true;
+	cfg->on_poweroff = off;
+	cfg->on_reboot = reboot;
+	cfg->on_crash = crash;
+	return 0;
+}
+
+int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
+	       const char *origin, const char *failure, const char *success)
+{
+	struct kestrel_mem_region regions[KESTREL_MAX_BOOT_REGIONS];
 	struct kestrel_domain_config cfg = { 0 };
 	struct kestrel_boot_image *img = NULL;
 	struct kestrel_domain_info info;
-	struct kestrel_acpi_config acpi;
+	struct kestrel_info host;
 	struct kestrel_sregs sregs;
 	struct kestrel_regs regs;
-	struct kestrel_domxml x;
+	uint64_t ram = x->memory_kib * 1024;
 	bool created = false;
 	char *xml = NULL;
-	uint64_t ram;
 	int ret = -1, fd;
 
-	if (kestrel_domxml_parse_file(file, &x)) {
-		ctl_error("Failed to create domain from %s", file);
-		ctl_lib_error();
-		return -1;
-	}
-	ram = x.memory_kib * 1024;
-	if (!x.kernel) {
-		kestrel_fail(EINVAL, "%s: Kestrel boots the kernel named in <os><kernel>; there is none",
-			     file);
-		goto fail;
-	}
-	if (kestrel_boot_image_load(x.kernel, x.initrd, x.cmdline, ram, &img))
-		goto fail;
-	if (x.acpi) {
-		kestrel_acpi_config_default(&acpi, x.vcpus);
-		if (kestrel_boot_image_set_acpi(img, &acpi))
-			goto fail;
-	}
-	xml = kestrel_domxml_format(&x);
-	if (!xml) {
-		kestrel_fail(ENOMEM, "out of memory");
-		goto fail;
-	}
 	if (ctl_connect(ctx))
 		goto out;
+	if (kestrel_get_info(ctx->conn, &host) ||
+	    ctl_boot_image_prepare(x, origin, host.tsc_khz, &img) ||
+	    lifecycle_config(x, &cfg))
+		goto fail;
+	xml = kestrel_domxml_format(x);
+	if (!xml)
+		goto fail;
 
-	cfg.name = x.name;
-	cfg.uuid = x.uuid;
+	cfg.name = x->name;
+	cfg.uuid = x->uuid;
 	cfg.memory = ram;
-	cfg.vcpus = x.vcpus;
+	cfg.vcpus = x->vcpus;
 	cfg.xml = xml;
 	cfg.xml_len = strlen(xml);
 	if (kestrel_domain_create(ctx->conn, &cfg, &info))
@@ -94,11 +142,12 @@ static int cmd_create(struct cmd_ctx *ctx)
 	created = true;
 	if (write_boot_image(info.id, img, ram, &regs, &sregs) ||
 	    kestrel_vcpu_set_regs(ctx->conn, info.id, 0, &regs, &sregs) ||
-	    kestrel_domain_start(ctx->conn, info.id) ||
+	    kestrel_domain_start_boot(ctx->conn, info.id, regions,
+				      boot_regions(img, regions)) ||
 	    (cmd_opt_bool(ctx, "paused") &&
 	     kestrel_domain_pause(ctx->conn, info.id)))
 		goto fail;
-	printf("Domain '%s' created from %s\n", info.name, file);
+	printf("%s\n", success);
 	ret = 0;
 
 	if (cmd_opt_bool(ctx, "console")) {
@@ -115,40 +164,70 @@ static int cmd_create(struct cmd_ctx *ctx)
 	goto out;
 
 fail:
-	ctl_error("Failed to create domain from %s", file);
+	ctl_error("%s", failure);
 	ctl_lib_error();
 	if (created)
 		kestrel_domain_destroy(ctx->conn, info.id);
 out:
 	free(xml);
 	kestrel_boot_image_free(img);
+	return ret;
+}
+
+static int cmd_create(struct cmd_ctx *ctx)
+{
+	const char *file = cmd_opt_str(ctx, "file");
+	char failure[PATH_MAX + 64], success[PATH_MAX + 128];
+	struct kestrel_domxml x;
+	int ret;
+
+	snprintf(failure, sizeof(failure), "Failed to create domain from %s",
+		 file);
+	if (kestrel_domxml_parse_file(file, &x)) {
+		ctl_error("%s", failure);
+		ctl_lib_error();
+		return -1;
+	}
+	snprintf(success, sizeof(success), "Domain '%s' created from %s",
+		 x.name, file);
+	ret = ctl_launch(ctx, &x, file, failure, success);
 	kestrel_domxml_free(&x);
 	return ret;
+}
+
+static void print_xml(const char *xml)
+{
+	size_t len = strlen(xml);
+
+	fputs(xml, stdout);
+	if (len && xml[len - 1] != '\n')
+		putchar('\n');
 }
 
 static int cmd_dumpxml(struct cmd_ctx *ctx)
 {
 	const char *ref = cmd_opt_str(ctx, "domain");
-	struct kestrel_domain_info info;
+	struct ctl_domain d;
+	char *xml = NULL;
+	int ret = -1;
 
-	if (ctl_connect(ctx))
+	if (ctl_lookup(ctx, ref, &d, true))
 		return -1;
-	if (kestrel_domain_lookup(ctx->conn, ref, &info, true)) {
-		ctl_error("failed to get domain '%s'", ref);
-		ctl_lib_error();
-		return -1;
-	}
-	if (!info.xml) {
+	/* --inactive: the definition, even while the domain runs. */
+	if (cmd_opt_bool(ctx, "inactive") && d.live && d.persistent) {
+		if (ctl_def_text(d.info.name, &xml))
+			goto out;
+	} else if (!d.info.xml) {
 		ctl_error("no XML is known for domain '%s': it was not created from XML",
-			  info.name);
-		kestrel_domain_info_clear(&info);
-		return -1;
+			  d.info.name);
+		goto out;
 	}
-	fputs(info.xml, stdout);
-	if (info.xml_len && info.xml[info.xml_len - 1] != '\n')
-		putchar('\n');
-	kestrel_domain_info_clear(&info);
-	return 0;
+	print_xml(xml ? xml : d.info.xml);
+	ret = 0;
+out:
+	free(xml);
+	kestrel_domain_info_clear(&d.info);
+	return ret;
 }
 
 static const struct opt_def opts_create[] = {
@@ -160,6 +239,7 @@ static const struct opt_def opts_create[] = {
 
 static const struct opt_def opts_dumpxml[] = {
 	{ "domain", OPT_DATA, true, "domain name, id or uuid" },
+	{ "inactive", OPT_BOOL, false, "show inactive defined XML" },
 	{ NULL }
 };
 

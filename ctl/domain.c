@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Domain commands: destroy, suspend, resume, console, domid, domname,
- * domuuid (virsh's "Domain Management") and list, dominfo, domstate,
- * domstats ("Domain Monitoring"), with virsh's output and messages.
+ * Domain commands: destroy, suspend, resume, reset, console, domid,
+ * domname, domuuid (virsh's "Domain Management") and list, dominfo,
+ * domstate, domstats ("Domain Monitoring"), with virsh's output and
+ * messages.  They see defined domains that are not running too (defs.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,28 +39,14 @@ static const char *id_string(const struct kestrel_domain_info *d,
 	return buf;
 }
 
-/* virshCommandOptDomain(): look @ref up, or print virsh's two lines. */
-static int lookup_ref(struct cmd_ctx *ctx, const char *ref,
-		      struct kestrel_domain_info *info)
-{
-	if (ctl_connect(ctx))
-		return -1;
-	if (kestrel_domain_lookup(ctx->conn, ref, info, false)) {
-		ctl_error("failed to get domain '%s'", ref);
-		ctl_lib_error();
-		return -1;
-	}
-	return 0;
-}
-
-static int lookup_opt(struct cmd_ctx *ctx, struct kestrel_domain_info *info,
+static int lookup_opt(struct cmd_ctx *ctx, struct ctl_domain *d,
 		      const char **refp)
 {
 	const char *ref = cmd_opt_str(ctx, "domain");
 
 	if (refp)
 		*refp = ref;
-	return lookup_ref(ctx, ref, info);
+	return ctl_lookup(ctx, ref, d, false);
 }
 
 /* ---- lifecycle ---- */
@@ -68,13 +55,13 @@ static int domain_op(struct cmd_ctx *ctx,
 		     int (*op)(struct kestrel_conn *, uint32_t),
 		     const char *verb, const char *done)
 {
-	struct kestrel_domain_info info;
+	struct ctl_domain d;
 	const char *ref;
 
-	if (lookup_opt(ctx, &info, &ref))
+	if (ctl_lookup_live(ctx, verb, &d, &ref))
 		return -1;
 	/* virsh names the domain as the user did, ID or UUID included. */
-	if (op(ctx->conn, info.id)) {
+	if (op(ctx->conn, d.info.id)) {
 		ctl_error("Failed to %s domain '%s'", verb, ref);
 		ctl_lib_error();
 		return -1;
@@ -96,6 +83,11 @@ static int cmd_suspend(struct cmd_ctx *ctx)
 static int cmd_resume(struct cmd_ctx *ctx)
 {
 	return domain_op(ctx, kestrel_domain_resume, "resume", "resumed");
+}
+
+static int cmd_reset(struct cmd_ctx *ctx)
+{
+	return domain_op(ctx, kestrel_domain_reset, "reset", "was reset");
 }
 
 /* ---- console ---- */
@@ -300,12 +292,14 @@ int ctl_console_attach(struct cmd_ctx *ctx,
 static int cmd_console(struct cmd_ctx *ctx)
 {
 	struct kestrel_domain_info info;
+	struct ctl_domain d;
 	const char *ref;
 	int fd, ret;
 
-	if (lookup_opt(ctx, &info, &ref))
+	if (lookup_opt(ctx, &d, &ref))
 		return -1;
-	if (!cmd_opt_bool(ctx, "dump") && !is_active(&info)) {
+	info = d.info;
+	if (!d.live || (!cmd_opt_bool(ctx, "dump") && !is_active(&info))) {
 		ctl_error("The domain is not running");
 		return -1;
 	}
@@ -326,33 +320,33 @@ static int cmd_console(struct cmd_ctx *ctx)
 
 static int cmd_domid(struct cmd_ctx *ctx)
 {
-	struct kestrel_domain_info info;
+	struct ctl_domain d;
 	char buf[16];
 
-	if (lookup_opt(ctx, &info, NULL))
+	if (lookup_opt(ctx, &d, NULL))
 		return -1;
-	printf("%s\n", id_string(&info, buf, sizeof(buf)));
+	printf("%s\n", id_string(&d.info, buf, sizeof(buf)));
 	return 0;
 }
 
 static int cmd_domname(struct cmd_ctx *ctx)
 {
-	struct kestrel_domain_info info;
+	struct ctl_domain d;
 
-	if (lookup_opt(ctx, &info, NULL))
+	if (lookup_opt(ctx, &d, NULL))
 		return -1;
-	printf("%s\n", info.name);
+	printf("%s\n", d.info.name);
 	return 0;
 }
 
 static int cmd_domuuid(struct cmd_ctx *ctx)
 {
-	struct kestrel_domain_info info;
+	struct ctl_domain d;
 	char uuid[KESTREL_UUID_STRLEN];
 
-	if (lookup_opt(ctx, &info, NULL))
+	if (lookup_opt(ctx, &d, NULL))
 		return -1;
-	kestrel_uuid_format(info.uuid, uuid);
+	kestrel_uuid_format(d.info.uuid, uuid);
 	printf("%s\n", uuid);
 	return 0;
 }
@@ -362,7 +356,8 @@ static int cmd_domuuid(struct cmd_ctx *ctx)
 /* virshDomainSorter: active domains by ID, then inactive ones by name. */
 static int cmp_virsh(const void *a, const void *b)
 {
-	const struct kestrel_domain_info *x = a, *y = b;
+	const struct kestrel_domain_info *x = &((const struct ctl_domain *)a)->info;
+	const struct kestrel_domain_info *y = &((const struct ctl_domain *)b)->info;
 
 	if (is_active(x) && is_active(y))
 		return x->id < y->id ? -1 : x->id > y->id;
@@ -383,16 +378,16 @@ static void max_width(size_t *w, const char *s)
  * vshTable's layout: each cell after one space, columns padded to their
  * widest cell plus two, a dashed line of (width + 3) per column.
  */
-static void list_table(const struct kestrel_domain_info *list, size_t n)
+static void list_table(const struct ctl_domain *list, size_t n)
 {
 	size_t idw = strlen("Id"), namew = strlen("Name");
 	size_t statew = strlen("State"), i;
 	char buf[16];
 
 	for (i = 0; i < n; i++) {
-		max_width(&idw, id_string(&list[i], buf, sizeof(buf)));
-		max_width(&namew, list[i].name);
-		max_width(&statew, kestrel_state_name(list[i].state));
+		max_width(&idw, id_string(&list[i].info, buf, sizeof(buf)));
+		max_width(&namew, list[i].info.name);
+		max_width(&statew, kestrel_state_name(list[i].info.state));
 	}
 	printf(" %-*s %-*s %s\n", (int)idw + 2, "Id", (int)namew + 2, "Name",
 	       "State");
@@ -401,31 +396,39 @@ static void list_table(const struct kestrel_domain_info *list, size_t n)
 	putchar('\n');
 	for (i = 0; i < n; i++)
 		printf(" %-*s %-*s %s\n", (int)idw + 2,
-		       id_string(&list[i], buf, sizeof(buf)), (int)namew + 2,
-		       list[i].name, kestrel_state_name(list[i].state));
+		       id_string(&list[i].info, buf, sizeof(buf)),
+		       (int)namew + 2, list[i].info.name,
+		       kestrel_state_name(list[i].info.state));
+}
+
+static bool list_wanted(struct cmd_ctx *ctx, const struct ctl_domain *d)
+{
+	bool persistent = cmd_opt_bool(ctx, "persistent");
+	bool transient = cmd_opt_bool(ctx, "transient");
+
+	if (!cmd_opt_bool(ctx, "all") &&
+	    is_active(&d->info) == cmd_opt_bool(ctx, "inactive"))
+		return false;
+	/* Both or neither: no filter on persistence. */
+	if (persistent != transient && d->persistent != persistent)
+		return false;
+	return true;
 }
 
 static int cmd_list(struct cmd_ctx *ctx)
 {
-	bool all = cmd_opt_bool(ctx, "all");
-	bool inactive = cmd_opt_bool(ctx, "inactive");
 	bool names = cmd_opt_bool(ctx, "name");
 	bool uuids = cmd_opt_bool(ctx, "uuid");
-	struct kestrel_domain_info *list;
+	struct ctl_domain *list;
 	size_t n, i, kept = 0;
 	char uuid[KESTREL_UUID_STRLEN];
 
-	if (ctl_connect(ctx))
+	if (ctl_list_all(ctx, &list, &n, "Failed to list domains"))
 		return -1;
-	if (kestrel_domain_list(ctx->conn, &list, &n)) {
-		ctl_error("Failed to list domains");
-		ctl_lib_error();
-		return -1;
-	}
-	/* Keep the wanted ones at the front (list entries own nothing). */
+	/* Keep the wanted ones at the front. */
 	for (i = 0; i < n; i++) {
-		if (!all && is_active(&list[i]) == inactive) {
-			kestrel_domain_info_clear(&list[i]);
+		if (!list_wanted(ctx, &list[i])) {
+			kestrel_domain_info_clear(&list[i].info);
 			continue;
 		}
 		if (kept != i) {
@@ -442,15 +445,16 @@ static int cmd_list(struct cmd_ctx *ctx)
 	} else {
 		for (i = 0; i < kept; i++) {
 			if (uuids) {
-				kestrel_uuid_format(list[i].uuid, uuid);
+				kestrel_uuid_format(list[i].info.uuid, uuid);
 				printf("%s", uuid);
 			}
 			if (names)
-				printf("%s%s", uuids ? " " : "", list[i].name);
+				printf("%s%s", uuids ? " " : "",
+				       list[i].info.name);
 			putchar('\n');
 		}
 	}
-	kestrel_domain_list_free(list, n);
+	ctl_list_free(list, n);
 	return 0;
 }
 
@@ -460,9 +464,11 @@ static int cmd_dominfo(struct cmd_ctx *ctx)
 {
 	struct kestrel_domain_info info;
 	char uuid[KESTREL_UUID_STRLEN], buf[16];
+	struct ctl_domain d;
 
-	if (lookup_opt(ctx, &info, NULL))
+	if (lookup_opt(ctx, &d, NULL))
 		return -1;
+	info = d.info;
 	kestrel_uuid_format(info.uuid, uuid);
 	printf("%-15s %s\n", "Id:", id_string(&info, buf, sizeof(buf)));
 	printf("%-15s %s\n", "Name:", info.name);
@@ -476,7 +482,7 @@ static int cmd_dominfo(struct cmd_ctx *ctx)
 		       (double)info.cpu_time_ns / 1e9);
 	printf("%-15s %" PRIu64 " KiB\n", "Max memory:", info.memory / 1024);
 	printf("%-15s %" PRIu64 " KiB\n", "Used memory:", info.memory / 1024);
-	printf("%-15s %s\n", "Persistent:", "no");
+	printf("%-15s %s\n", "Persistent:", d.persistent ? "yes" : "no");
 	printf("%-15s %s\n", "Autostart:", "disable");
 	printf("%-15s %s\n", "Managed save:", "no");
 	printf("%-15s %s\n", "Security model:", "none");
@@ -487,9 +493,11 @@ static int cmd_dominfo(struct cmd_ctx *ctx)
 static int cmd_domstate(struct cmd_ctx *ctx)
 {
 	struct kestrel_domain_info info;
+	struct ctl_domain d;
 
-	if (lookup_opt(ctx, &info, NULL))
+	if (lookup_opt(ctx, &d, NULL))
 		return -1;
+	info = d.info;
 	if (cmd_opt_bool(ctx, "reason"))
 		printf("%s (%s)\n", kestrel_state_name(info.state),
 		       kestrel_state_reason_name(info.state, info.reason));
@@ -587,7 +595,7 @@ static int print_stats(struct cmd_ctx *ctx,
 
 static int cmd_domstats(struct cmd_ctx *ctx)
 {
-	struct kestrel_domain_info *list = NULL;
+	struct ctl_domain *list = NULL;
 	unsigned int groups = 0;
 	size_t n = 0, i;
 	int ret = 0;
@@ -622,34 +630,33 @@ static int cmd_domstats(struct cmd_ctx *ctx)
 			ref = cmd_opt_str(ctx, stats_domain_opts[i]);
 			if (!ref)
 				continue;
-			if (lookup_ref(ctx, ref, &list[n])) {
+			if (ctl_lookup(ctx, ref, &list[n], false)) {
 				ret = -1;
 				goto out;
 			}
 			n++;
 		}
-	} else if (kestrel_domain_list(ctx->conn, &list, &n)) {
-		ctl_error("Failed to get stats of domains");
-		ctl_lib_error();
+	} else if (ctl_list_all(ctx, &list, &n,
+				"Failed to get stats of domains")) {
 		return -1;
 	}
 
 	for (i = 0; i < n; i++) {
-		int err = print_stats(ctx, &list[i], groups);
+		int err = print_stats(ctx, &list[i].info, groups);
 
 		/* A domain destroyed since the dump is simply gone. */
 		if (err == -ENOENT && !cmd_opt_str(ctx, "domain"))
 			continue;
 		if (err) {
 			ctl_error("Failed to get stats of domain '%s'",
-				  list[i].name);
+				  list[i].info.name);
 			ctl_lib_error();
 			ret = -1;
 			break;
 		}
 	}
 out:
-	kestrel_domain_list_free(list, n);
+	ctl_list_free(list, n);
 	return ret;
 }
 
@@ -691,6 +698,8 @@ static const struct opt_def opts_list[] = {
 	{ "all", OPT_BOOL, false, "list inactive & active domains" },
 	{ "uuid", OPT_BOOL, false, "list uuid's only" },
 	{ "name", OPT_BOOL, false, "list domain names only" },
+	{ "persistent", OPT_BOOL, false, "list persistent domains" },
+	{ "transient", OPT_BOOL, false, "list transient domains" },
 	{ NULL }
 };
 
@@ -747,6 +756,10 @@ const struct cmd_def domain_cmds[] = {
 	  "convert a domain name or id to domain UUID",
 	  "Convert a domain name or id to domain UUID.",
 	  opts_domuuid },
+	{ "reset", cmd_reset, MGMT,
+	  "reset a domain",
+	  "Reset the target domain as if by power button",
+	  opts_domain },
 	{ "resume", cmd_resume, MGMT,
 	  "resume a domain",
 	  "Resume a previously suspended domain.",

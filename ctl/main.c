@@ -3,7 +3,9 @@
  * kestrel: command line parsing, help and error reporting, with virsh's
  * wording so that a libvirt user feels at home.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,9 @@
 
 static const struct cmd_def *const cmd_tables[] = {
 	create_cmds,
+	lifecycle_cmds,
 	domain_cmds,
+	event_cmds,
 	host_cmds,
 };
 
@@ -71,6 +75,28 @@ bool cmd_opt_bool(const struct cmd_ctx *ctx, const char *name)
 	return i >= 0 && ctx->given[i];
 }
 
+/* vshCommandOptTimeoutToMs(): whole seconds, 1 .. INT_MAX / 1000. */
+int ctl_opt_timeout_ms(struct cmd_ctx *ctx, int *ms)
+{
+	const char *s = cmd_opt_str(ctx, "timeout");
+	unsigned long v;
+	char *end;
+
+	*ms = -1;
+	if (!s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!isdigit((unsigned char)s[0]) || *end || errno || v == 0 ||
+	    v > INT_MAX / 1000) {
+		ctl_error("Numeric value '%s' for <%s> option is malformed or out of range",
+			  s, "timeout");
+		return -1;
+	}
+	*ms = (int)v * 1000;
+	return 0;
+}
+
 static const struct cmd_def *find_cmd(const char *name)
 {
 	const struct cmd_def *c;
@@ -83,12 +109,41 @@ static const struct cmd_def *find_cmd(const char *name)
 	return NULL;
 }
 
-static void print_usage(FILE *f)
+/* Help order: groups as they first appear in the tables, names sorted. */
+static int group_rank(const char *group)
 {
 	const struct cmd_def *c;
-	const char *group = NULL;
+	int rank = 0;
 	size_t t;
 
+	for (t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++)
+		for (c = cmd_tables[t]; c->name; c++, rank++)
+			if (!strcmp(c->group, group))
+				return rank;
+	return rank;
+}
+
+static int cmp_help(const void *a, const void *b)
+{
+	const struct cmd_def *x = *(const struct cmd_def *const *)a;
+	const struct cmd_def *y = *(const struct cmd_def *const *)b;
+	int gx = group_rank(x->group), gy = group_rank(y->group);
+
+	if (gx != gy)
+		return gx < gy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static void print_usage(FILE *f)
+{
+	const struct cmd_def *all[128], *c;
+	const char *group = NULL;
+	size_t t, n = 0, i;
+
+	for (t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++)
+		for (c = cmd_tables[t]; c->name && n < 128; c++)
+			all[n++] = c;
+	qsort(all, n, sizeof(all[0]), cmp_help);
 	fprintf(f,
 		"\n"
 		"kestrel [options]... [<command_string>]\n"
@@ -99,15 +154,14 @@ static void print_usage(FILE *f)
 		"    -v | --version          program version\n"
 		"\n"
 		" commands (non interactive mode):\n");
-	for (t = 0; t < sizeof(cmd_tables) / sizeof(cmd_tables[0]); t++) {
-		for (c = cmd_tables[t]; c->name; c++) {
-			if (!group || strcmp(group, c->group)) {
-				group = c->group;
-				fprintf(f, "\n %s (help keyword '%s')\n",
-					group, c->keyword);
-			}
-			fprintf(f, "    %-20s %s\n", c->name, c->summary);
+	for (i = 0; i < n; i++) {
+		c = all[i];
+		if (!group || strcmp(group, c->group)) {
+			group = c->group;
+			fprintf(f, "\n %s (help keyword '%s')\n", group,
+				c->keyword);
 		}
+		fprintf(f, "    %-20s %s\n", c->name, c->summary);
 	}
 	fprintf(f,
 		"\n"

@@ -424,6 +424,11 @@ int kestrel_domain_create(struct kestrel_conn *c,
 		return kestrel_fail(EINVAL,
 				    "domain XML is too large (%zu bytes, at most %d)",
 				    cfg->xml_len, KESTREL_XML_MAX);
+	if (cfg->set_lifecycle &&
+	    (cfg->on_poweroff > KESTREL_ACTION_PRESERVE ||
+	     cfg->on_reboot > KESTREL_ACTION_PRESERVE ||
+	     cfg->on_crash > KESTREL_ACTION_PRESERVE))
+		return kestrel_fail(EINVAL, "invalid lifecycle action");
 	if (cfg->uuid) {
 		memcpy(uuid, cfg->uuid, sizeof(uuid));
 	} else {
@@ -439,6 +444,11 @@ int kestrel_domain_create(struct kestrel_conn *c,
 	mnl_attr_put_u32(nlh, KESTREL_A_DOM_VCPUS, cfg->vcpus);
 	if (cfg->xml && cfg->xml_len)
 		mnl_attr_put(nlh, KESTREL_A_DOM_XML, cfg->xml_len, cfg->xml);
+	if (cfg->set_lifecycle) {
+		mnl_attr_put_u32(nlh, KESTREL_A_DOM_ON_POWEROFF, cfg->on_poweroff);
+		mnl_attr_put_u32(nlh, KESTREL_A_DOM_ON_REBOOT, cfg->on_reboot);
+		mnl_attr_put_u32(nlh, KESTREL_A_DOM_ON_CRASH, cfg->on_crash);
+	}
 
 	err = transact_domain(c, nlh, info ? info : &tmp, "DOMAIN_CREATE");
 	if (!err && !info)
@@ -635,38 +645,99 @@ void kestrel_domain_list_free(struct kestrel_domain_info *list, size_t count)
 	free(list);
 }
 
-/* START, PAUSE, RESUME, DESTROY: the domain by ID, an ACK back. */
-static int domain_action(struct kestrel_conn *c, uint8_t cmd, uint32_t id)
+/*
+ * A command this module does not know: the generic netlink core answers
+ * EOPNOTSUPP without an extack message (a missing backend comes with one).
+ */
+static int unknown_cmd(struct kestrel_conn *c, int err, const char *what)
 {
-	struct nlmsghdr *nlh;
-	int err;
+	if (err == -EOPNOTSUPP && !kestrel_conn_extack(c)[0])
+		return kestrel_fail(EOPNOTSUPP,
+				    "the kestrel module does not support %s (an older module?)",
+				    what);
+	return err;
+}
 
-	nlh = kestrel_request_start(c, cmd, 0);
-	mnl_attr_put_u32(nlh, KESTREL_A_DOM_ID, id);
-	err = kestrel_transact(c, nlh, NULL, NULL);
+/*
+ * START, PAUSE, RESUME, DESTROY, SHUTDOWN, RESET: the domain by ID and
+ * @nlh's further attributes, an ACK back.
+ */
+static int domain_send(struct kestrel_conn *c, struct nlmsghdr *nlh,
+		       uint32_t id, const char *what)
+{
+	int err = kestrel_transact(c, nlh, NULL, NULL);
+
 	if (err == -ENOENT)
 		return not_found_id(id);
-	return err;
+	return unknown_cmd(c, err, what);
+}
+
+static struct nlmsghdr *domain_request(struct kestrel_conn *c, uint8_t cmd,
+				       uint32_t id)
+{
+	struct nlmsghdr *nlh = kestrel_request_start(c, cmd, 0);
+
+	mnl_attr_put_u32(nlh, KESTREL_A_DOM_ID, id);
+	return nlh;
+}
+
+static int domain_action(struct kestrel_conn *c, uint8_t cmd, uint32_t id,
+			 const char *what)
+{
+	return domain_send(c, domain_request(c, cmd, id), id, what);
 }
 
 int kestrel_domain_start(struct kestrel_conn *c, uint32_t id)
 {
-	return domain_action(c, KESTREL_CMD_DOMAIN_START, id);
+	return kestrel_domain_start_boot(c, id, NULL, 0);
+}
+
+int kestrel_domain_start_boot(struct kestrel_conn *c, uint32_t id,
+			      const struct kestrel_mem_region *regions,
+			      unsigned int nr)
+{
+	struct nlmsghdr *nlh;
+
+	if (nr > KESTREL_MAX_BOOT_REGIONS)
+		return kestrel_fail(EINVAL,
+				    "too many boot image regions (%u, at most %d)",
+				    nr, KESTREL_MAX_BOOT_REGIONS);
+	if (nr && !regions)
+		return kestrel_fail(EINVAL, "boot image regions counted but not given");
+	nlh = domain_request(c, KESTREL_CMD_DOMAIN_START, id);
+	if (nr)
+		mnl_attr_put(nlh, KESTREL_A_DOM_BOOT_REGIONS,
+			     nr * sizeof(*regions), regions);
+	return domain_send(c, nlh, id, "DOMAIN_START");
 }
 
 int kestrel_domain_pause(struct kestrel_conn *c, uint32_t id)
 {
-	return domain_action(c, KESTREL_CMD_DOMAIN_PAUSE, id);
+	return domain_action(c, KESTREL_CMD_DOMAIN_PAUSE, id, "DOMAIN_PAUSE");
 }
 
 int kestrel_domain_resume(struct kestrel_conn *c, uint32_t id)
 {
-	return domain_action(c, KESTREL_CMD_DOMAIN_RESUME, id);
+	return domain_action(c, KESTREL_CMD_DOMAIN_RESUME, id, "DOMAIN_RESUME");
 }
 
 int kestrel_domain_destroy(struct kestrel_conn *c, uint32_t id)
 {
-	return domain_action(c, KESTREL_CMD_DOMAIN_DESTROY, id);
+	return domain_action(c, KESTREL_CMD_DOMAIN_DESTROY, id, "DOMAIN_DESTROY");
+}
+
+int kestrel_domain_shutdown(struct kestrel_conn *c, uint32_t id, bool reboot)
+{
+	struct nlmsghdr *nlh = domain_request(c, KESTREL_CMD_DOMAIN_SHUTDOWN, id);
+
+	if (reboot)
+		mnl_attr_put(nlh, KESTREL_A_DOM_REBOOT, 0, NULL);
+	return domain_send(c, nlh, id, "DOMAIN_SHUTDOWN");
+}
+
+int kestrel_domain_reset(struct kestrel_conn *c, uint32_t id)
+{
+	return domain_action(c, KESTREL_CMD_DOMAIN_RESET, id, "DOMAIN_RESET");
 }
 
 struct stats_reply {

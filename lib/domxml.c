@@ -303,3 +303,17 @@ char *kestrel_cpuset_format(const struct kestrel_cpuset *set)
 	}
 	return buf;
 }
+
+int kestrel_domxml_lifecycle_action(enum kestrel_domxml_lifecycle a)
+{
+	switch (a) {
+	case KESTREL_DOMXML_LIFECYCLE_DESTROY:
+		return KESTREL_ACTION_DESTROY;
+	case KESTREL_DOMXML_LIFECYCLE_RESTART:
+		return KESTREL_ACTION_RESTART;
+	case KESTREL_DOMXML_LIFECYCLE_PRESERVE:
+		return KESTREL_ACTION_PRESERVE;
+	default:
+		return -EINVAL;
+	}
+}

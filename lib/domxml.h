@@ -179,6 +179,13 @@ const char *kestrel_domxml_clock_name(enum kestrel_domxml_clock_offset off);
 const char *kestrel_domxml_lifecycle_name(enum kestrel_domxml_lifecycle a);
 
 /*
+ * The module's action (enum kestrel_lifecycle_action) for an on_poweroff /
+ * on_reboot / on_crash value: destroy, restart, preserve; -EINVAL for the
+ * ones Kestrel cannot do (the parser refuses them already).
+ */
+int kestrel_domxml_lifecycle_action(enum kestrel_domxml_lifecycle a);
+
+/*
  * libvirt's cpuset syntax: comma-separated CPUs "N", ranges "N-M" and
  * exclusions "^N", applied left to right ("0-3,^2,5" is {0,1,3,5});
  * blanks around items are allowed.  The result may be empty.  -EINVAL on

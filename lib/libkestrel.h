@@ -80,6 +80,15 @@ struct kestrel_domain_config {
 	uint32_t vcpus;
 	const void *xml;		/* opaque copy kept by the kernel, may be NULL */
 	size_t xml_len;
+	/*
+	 * on_poweroff / on_reboot / on_crash: sent (all three) only when
+	 * set_lifecycle is true; otherwise the module's defaults apply
+	 * (destroy, destroy, preserve).
+	 */
+	bool set_lifecycle;
+	enum kestrel_lifecycle_action on_poweroff;
+	enum kestrel_lifecycle_action on_reboot;
+	enum kestrel_lifecycle_action on_crash;
 };
 
 struct kestrel_domain_info {
@@ -121,9 +130,26 @@ void kestrel_domain_list_free(struct kestrel_domain_info *list, size_t count);
 void kestrel_domain_info_clear(struct kestrel_domain_info *info);
 
 int kestrel_domain_start(struct kestrel_conn *conn, uint32_t id);
+/*
+ * The first START of a domain whose RAM userspace loaded: @regions (at
+ * most KESTREL_MAX_BOOT_REGIONS; @nr 0 is a plain start) are kept by the
+ * module with the vCPU registers as the boot image that on_reboot =
+ * restart and kestrel_domain_reset() re-apply.
+ */
+int kestrel_domain_start_boot(struct kestrel_conn *conn, uint32_t id,
+			      const struct kestrel_mem_region *regions,
+			      unsigned int nr);
 int kestrel_domain_pause(struct kestrel_conn *conn, uint32_t id);
 int kestrel_domain_resume(struct kestrel_conn *conn, uint32_t id);
 int kestrel_domain_destroy(struct kestrel_conn *conn, uint32_t id);
+/*
+ * Press the ACPI power button (the guest decides); with @reboot the
+ * guest's next power-off restarts the domain instead (virsh reboot).
+ */
+int kestrel_domain_shutdown(struct kestrel_conn *conn, uint32_t id,
+			    bool reboot);
+/* Hard reset: the boot image re-applied at once (virsh reset). */
+int kestrel_domain_reset(struct kestrel_conn *conn, uint32_t id);
 int kestrel_domain_stats(struct kestrel_conn *conn, uint32_t id,
 			 struct kestrel_domain_stats *stats);
 

@@ -557,6 +557,7 @@ static struct {
 	uint32_t portid;
 	uint32_t mcgrp;
 	bool malformed_dump;
+	uint8_t unknown_cmd;	/* a command this "module" does not have */
 } fake = { .mcgrp = FAKE_MCGRP };
 
 static struct nlmsghdr *fake_reqh(void)
@@ -746,6 +747,11 @@ static void fake_module(void)
 		return;
 	}
 	fake.nsent_kestrel++;
+	if (fake.unknown_cmd && g->cmd == fake.unknown_cmd) {
+		/* What genl_family_rcv_msg() answers: no extack message. */
+		reply_ack(-EOPNOTSUPP, NULL);
+		return;
+	}
 	if (g->cmd == KESTREL_CMD_DOMAIN_GET && (req->nlmsg_flags & NLM_F_DUMP)) {
 		/* Two datagrams, as a dump that fills an skb would come. */
 		for (i = 0; i < NDOMS; i++)
@@ -1098,6 +1104,109 @@ TEST_F(conn, create_checks_before_sending)
 	cfg.xml_len = 3;
 	EXPECT_EQ(-EINVAL, kestrel_domain_create(self->conn, &cfg, &info));
 	EXPECT_EQ(1, fake.nsent_kestrel);
+}
+
+TEST_F(conn, create_sends_lifecycle_actions_only_when_set)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 1,
+	};
+
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_ON_POWEROFF));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_ON_REBOOT));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_ON_CRASH));
+
+	cfg.set_lifecycle = true;
+	cfg.on_poweroff = KESTREL_ACTION_DESTROY;
+	cfg.on_reboot = KESTREL_ACTION_RESTART;
+	cfg.on_crash = KESTREL_ACTION_PRESERVE;
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL));
+	ASSERT_NE(NULL, req_attr(KESTREL_A_DOM_ON_POWEROFF));
+	ASSERT_NE(NULL, req_attr(KESTREL_A_DOM_ON_REBOOT));
+	ASSERT_NE(NULL, req_attr(KESTREL_A_DOM_ON_CRASH));
+	EXPECT_EQ(sizeof(uint32_t),
+		  mnl_attr_get_payload_len(req_attr(KESTREL_A_DOM_ON_POWEROFF)));
+	EXPECT_EQ(KESTREL_ACTION_DESTROY,
+		  mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ON_POWEROFF)));
+	EXPECT_EQ(KESTREL_ACTION_RESTART,
+		  mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ON_REBOOT)));
+	EXPECT_EQ(KESTREL_ACTION_PRESERVE,
+		  mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ON_CRASH)));
+
+	fake.nsent_kestrel = 0;
+	cfg.on_reboot = KESTREL_ACTION_PRESERVE + 1;
+	EXPECT_EQ(-EINVAL, kestrel_domain_create(self->conn, &cfg, NULL));
+	EXPECT_EQ(0, fake.nsent_kestrel);
+}
+
+TEST_F(conn, start_carries_the_boot_regions)
+{
+	struct kestrel_mem_region r[KESTREL_MAX_BOOT_REGIONS + 1] = {
+		{ 0x1000, 32 }, { 0x7000, 4096 }, { 0x1000000, 0x800000 },
+	};
+	const struct nlattr *a;
+
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, r, 3))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_EQ(KESTREL_CMD_DOMAIN_START, kestrel_msg_cmd(fake_reqh()));
+	EXPECT_EQ(7, mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ID)));
+	a = req_attr(KESTREL_A_DOM_BOOT_REGIONS);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(3 * sizeof(r[0]), mnl_attr_get_payload_len(a));
+	EXPECT_EQ(0, memcmp(r, mnl_attr_get_payload(a), 3 * sizeof(r[0])));
+
+	/* A plain start has none. */
+	ASSERT_EQ(0, kestrel_domain_start(self->conn, 7));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_BOOT_REGIONS));
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, NULL, 0));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_BOOT_REGIONS));
+
+	/* The uapi's maximum, and not one more. */
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, r,
+					       KESTREL_MAX_BOOT_REGIONS));
+	fake.nsent_kestrel = 0;
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->conn, 7, r,
+						     KESTREL_MAX_BOOT_REGIONS + 1));
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->conn, 7, NULL, 1));
+	EXPECT_EQ(0, fake.nsent_kestrel);
+	EXPECT_EQ(-ENOENT, kestrel_domain_start_boot(self->conn, 8, r, 1));
+	EXPECT_STREQ("Domain not found: no domain with matching id 8",
+		     kestrel_last_error());
+}
+
+TEST_F(conn, shutdown_reboot_and_reset_requests)
+{
+	ASSERT_EQ(0, kestrel_domain_shutdown(self->conn, 9, false));
+	EXPECT_EQ(KESTREL_CMD_DOMAIN_SHUTDOWN, kestrel_msg_cmd(fake_reqh()));
+	EXPECT_EQ(9, mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ID)));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_REBOOT));
+
+	ASSERT_EQ(0, kestrel_domain_shutdown(self->conn, 9, true));
+	EXPECT_EQ(KESTREL_CMD_DOMAIN_SHUTDOWN, kestrel_msg_cmd(fake_reqh()));
+	ASSERT_NE(NULL, req_attr(KESTREL_A_DOM_REBOOT));
+	EXPECT_EQ(0, mnl_attr_get_payload_len(req_attr(KESTREL_A_DOM_REBOOT)));
+
+	ASSERT_EQ(0, kestrel_domain_reset(self->conn, 7));
+	EXPECT_EQ(KESTREL_CMD_DOMAIN_RESET, kestrel_msg_cmd(fake_reqh()));
+	EXPECT_EQ(7, mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ID)));
+
+	EXPECT_EQ(-ENOENT, kestrel_domain_shutdown(self->conn, 8, false));
+	EXPECT_STREQ("Domain not found: no domain with matching id 8",
+		     kestrel_last_error());
+	EXPECT_EQ(-ENOENT, kestrel_domain_reset(self->conn, 8));
+}
+
+TEST_F(conn, a_module_without_the_command_is_named_plainly)
+{
+	fake.unknown_cmd = KESTREL_CMD_DOMAIN_SHUTDOWN;
+	EXPECT_EQ(-EOPNOTSUPP, kestrel_domain_shutdown(self->conn, 9, true));
+	EXPECT_STREQ("the kestrel module does not support DOMAIN_SHUTDOWN (an older module?)",
+		     kestrel_last_error());
+	fake.unknown_cmd = KESTREL_CMD_DOMAIN_RESET;
+	EXPECT_EQ(-EOPNOTSUPP, kestrel_domain_reset(self->conn, 9));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "DOMAIN_RESET"));
+	fake.unknown_cmd = 0;
 }
 
 static long long ms_now(void)

@@ -1,0 +1,189 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The lifecycle commands' command line, natively (no module needed): help
+# and virsh's wording of define, undefine, start, shutdown, reboot, reset
+# and event; and the definitions directory, which define and undefine
+# manage without the module (KESTREL_CONFIG_DIR points at a temporary
+# directory).  Everything that needs a running domain is in
+# selftests/lifecycle_test.sh.
+set -u
+. "$(dirname "$0")/expect.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kestrel-lifecycle.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+KESTREL_CONFIG_DIR=$tmp/defs
+export KESTREL_CONFIG_DIR
+defs=$KESTREL_CONFIG_DIR
+
+# check NAME COMMAND...: one TAP line from COMMAND's status.
+check() {
+	name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n $name"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n $name"
+	fi
+}
+skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+
+echo "TAP version 13"
+
+# ---- help and option wording ----
+
+expect "--help lists the lifecycle verbs" 0 \
+	"^ Domain Management (help keyword 'domain')$" \
+	"^    define  *define (but don't start) a domain from an XML file$" \
+	'^    reboot  *reboot a domain$' \
+	'^    reset  *reset a domain$' \
+	'^    shutdown  *gracefully shutdown a domain$' \
+	'^    start  *start a (previously defined) inactive domain$' \
+	'^    undefine  *undefine a domain$' \
+	"^ Domain Events (help keyword 'events')$" \
+	'^    event  *Domain Events$' -- --help
+expect "help shutdown marks --wait and --timeout as Kestrel extensions" 0 \
+	'^    shutdown <domain> \[--mode <string>\] \[--wait\] \[--timeout <string>\]$' \
+	'^    --wait .*(Kestrel extension)$' \
+	'^    --timeout .*(Kestrel extension)$' -- help shutdown
+expect "help start shows --console and --paused" 0 \
+	'^    start <domain> \[--console\] \[--paused\]$' -- help start
+expect "help event shows virsh's options" 0 \
+	'^    event \[<domain>\] \[--event <string>\] \[--all\] \[--loop\] \[--timeout <string>\] \[--list\] \[--timestamp\]$' \
+	-- help event
+expect "help dumpxml shows --inactive" 0 '^    dumpxml <domain> \[--inactive\]$' \
+	-- help dumpxml
+
+for cmd in start undefine shutdown reboot reset; do
+	expect "$cmd without a domain" 1 \
+		"^error: command '$cmd' requires <domain> option$" -- "$cmd"
+done
+expect "define without a file" 1 "^error: command 'define' requires <file> option$" \
+	-- define
+expect "start --bogus" 1 "^error: command 'start' doesn't support option --bogus$" \
+	-- start web --bogus
+expect "shutdown --timeout needs --wait" 1 \
+	'^error: Option --wait is required by option --timeout$' \
+	-- shutdown web --timeout 5
+expect "shutdown --timeout 0 is out of range" 1 \
+	"^error: Numeric value '0' for <timeout> option is malformed or out of range$" \
+	-- shutdown web --wait --timeout 0
+expect "shutdown --timeout must be a number" 1 \
+	"^error: Numeric value '5s' for <timeout> option is malformed or out of range$" \
+	-- shutdown web --wait --timeout 5s
+expect "shutdown --mode of an unknown mode" 1 \
+	"^error: Unknown mode bogus value, expecting 'acpi', 'agent', 'initctl', 'signal' or 'paravirt'$" \
+	-- shutdown web --mode bogus
+expect "reboot --mode agent is not Kestrel's" 1 \
+	"^error: Failed to reboot domain 'web'$" \
+	"^error: Operation not supported: Kestrel reboots domains through ACPI only, not with mode 'agent'$" \
+	-- reboot web --mode agent
+expect "reboot has no --wait" 1 "^error: command 'reboot' doesn't support option --wait$" \
+	-- reboot web --wait
+
+expect "event needs --event, --all or --list" 1 \
+	'^error: one of --list, --all, or --event <type> is required$' -- event
+expect "event --list names the event types" 0 '^lifecycle$' '^reboot$' \
+	-- event --list
+expect "event --all and --event are exclusive" 1 \
+	'^error: Options --all and --event are mutually exclusive$' \
+	-- event --all --event lifecycle
+expect "event --list and --all are exclusive" 1 \
+	'^error: Options --list and --all are mutually exclusive$' \
+	-- event --list --all
+expect "event of an unknown type" 1 '^error: unknown event type bogus$' \
+	-- event --event bogus
+expect "event --timeout must be a positive number" 1 \
+	"^error: Numeric value '-1' for <timeout> option is malformed or out of range$" \
+	-- event --all --timeout -1
+
+# ---- define and undefine: the definitions directory ----
+
+kernel=$(readlink -f /vmlinuz 2>/dev/null || true)
+[ -r "$kernel" ] || kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
+if [ ! -r "$kernel" ]; then
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+		skip "define needs a kernel image to validate; none is readable here"
+	done
+	echo "1..$n"
+	[ $fails -eq 0 ]
+	exit
+fi
+sed "s|<kernel>/vmlinuz</kernel>|<kernel>$kernel</kernel>|" \
+	"$top/examples/linux.xml" >"$tmp/linux.xml"
+
+expect "define prints virsh's message" 0 \
+	"^Domain 'linux' defined from $tmp/linux.xml\$" -- define "$tmp/linux.xml"
+check "define keeps NAME.xml, mode 0600, in a new 0700 directory" \
+	test "$(stat -c %a "$defs/linux.xml" 2>/dev/null)-$(stat -c %a "$defs" 2>/dev/null)" = 600-700
+check "define generated a UUID and wrote the canonical form" \
+	grep -q '^  <uuid>[0-9a-f-]\{36\}</uuid>$' "$defs/linux.xml"
+check "define sends the lifecycle actions it keeps" \
+	grep -q '^  <on_reboot>restart</on_reboot>$' "$defs/linux.xml"
+uuid=$(sed -n 's|^  <uuid>\(.*\)</uuid>$|\1|p' "$defs/linux.xml")
+
+cp "$defs/linux.xml" "$tmp/same.xml"
+sed -i 's|<vcpu placement=.static.>1</vcpu>|<vcpu>2</vcpu>|' "$tmp/same.xml"
+expect "redefining with the same UUID replaces the definition" 0 \
+	"^Domain 'linux' defined from $tmp/same.xml\$" -- define "$tmp/same.xml"
+check "the replaced definition has the new settings" \
+	grep -q "^  <vcpu placement='static'>2</vcpu>\$" "$defs/linux.xml"
+expect "the same name with another UUID is refused" 1 \
+	"^error: Failed to define domain from $tmp/linux.xml\$" \
+	"^error: operation failed: domain 'linux' already exists with uuid $uuid\$" \
+	-- define "$tmp/linux.xml"
+sed "s|<name>linux</name>|<name>other</name>|" "$defs/linux.xml" >"$tmp/other.xml"
+expect "the same UUID with another name is refused" 1 \
+	"^error: operation failed: domain 'linux' is already defined with uuid $uuid\$" \
+	-- define "$tmp/other.xml"
+
+sed "s|</os>|</os><on_reboot>rename-restart</on_reboot>|" "$tmp/linux.xml" \
+	| sed "s|<name>linux</name>|<name>bad</name>|" >"$tmp/rename.xml"
+expect "an action Kestrel cannot do is refused naming the element" 1 \
+	"^error: Failed to define domain from $tmp/rename.xml\$" \
+	"<on_reboot> action 'rename-restart' is not supported" \
+	-- define "$tmp/rename.xml"
+head -c 4096 "$kernel" >"$tmp/truncated"
+sed "s|<kernel>[^<]*</kernel>|<kernel>$tmp/truncated</kernel>|; s|<name>linux</name>|<name>bad</name>|" \
+	"$tmp/linux.xml" >"$tmp/trunc.xml"
+expect "a broken kernel is refused at define time" 1 \
+	"^error: Failed to define domain from $tmp/trunc.xml\$" 'truncated' \
+	-- define "$tmp/trunc.xml"
+check "refused definitions leave no file behind" \
+	test "$(ls -A "$defs")" = "linux.xml"
+KESTREL_CONFIG_DIR=/proc/kestrel-nowhere expect "an unwritable directory is an error" 1 \
+	"^error: Failed to define domain from $tmp/linux.xml\$" \
+	'^error: cannot create directory /proc/kestrel-nowhere' -- define "$tmp/linux.xml"
+
+expect "undefine of an unknown domain" 1 "^error: failed to get domain 'nosuch'$" \
+	"^error: Domain not found: no domain with matching name 'nosuch'$" \
+	-- undefine nosuch
+expect "undefine prints virsh's message" 0 "^Domain 'linux' has been undefined$" \
+	-- undefine linux
+check "undefine removed the file" test ! -e "$defs/linux.xml"
+"$kestrel" define "$tmp/same.xml" >/dev/null 2>&1
+expect "undefine by UUID" 0 "^Domain '$uuid' has been undefined$" -- undefine "$uuid"
+
+# ---- what needs the module ----
+
+if [ -e /sys/module/kestrel ]; then
+	skip "module not loaded: the module is loaded here"
+else
+	"$kestrel" define "$tmp/same.xml" >/dev/null 2>&1
+	fail_all=0
+	for args in "start linux" "shutdown linux" "reboot linux" "reset linux" \
+		    "list --all" "dominfo linux" "dumpxml linux" "domstate linux" \
+		    "event --all"; do
+		# shellcheck disable=SC2086
+		out=$("$kestrel" $args 2>&1) && fail_all=1
+		printf '%s\n' "$out" | grep -q '^error: failed to connect to the hypervisor$' ||
+			fail_all=1
+	done
+	check "every other lifecycle command needs the module, as virsh its hypervisor" \
+		test $fail_all -eq 0
+fi
+
+echo "1..$n"
+[ $fails -eq 0 ]
