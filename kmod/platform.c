@@ -8,6 +8,7 @@
  *   0x70-0x71                          CMOS RTC
  *   0x3f8-0x3ff                        16550A UART (COM1), the console
  *   0x600-0x60b, 0xcf9                 ACPI PM block, reset register
+ *   0x505                              pvpanic (QEMU's; lib/acpi.c's DSDT)
  *   0xfec00000                         I/O APIC
  *
  * The interrupt lines go through irq.c: PIT IRQ 0, UART IRQ 4, RTC IRQ 8,
@@ -35,6 +36,8 @@
 #define COM1_IRQ	4
 #define RTC_IRQ		8
 #define SCI_IRQ		9
+#define PVPANIC_PORT	0x505
+#define PVPANIC_PANICKED	BIT(0)
 #define PM_BLOCK_LEN	12
 #define RESET_PORT	0xcf9
 
@@ -149,6 +152,22 @@ static const struct kestrel_acpi_pm_ops pm_ops = {
 	.reset = pm_reset,
 };
 
+/*
+ * pvpanic: reads give the events it reports (panicked), a write with
+ * PANICKED set is the guest's kernel panic: the domain crashes and its
+ * on_crash action follows.  Called from the vCPU thread.
+ */
+static u64 pvpanic_read(void *opaque, u64 port, unsigned int len)
+{
+	return PVPANIC_PANICKED;
+}
+
+static void pvpanic_write(void *opaque, u64 port, unsigned int len, u64 val)
+{
+	if (val & PVPANIC_PANICKED)
+		kestrel_domain_crash(opaque, "the guest kernel panicked (pvpanic)");
+}
+
 static void pit_irq(void *opaque, bool level)
 {
 	kestrel_isa_irq(opaque, 0, level);
@@ -192,6 +211,8 @@ int kestrel_platform_init(struct kestrel_domain *dom)
 		     pm_pio_read, pm_pio_write, dom->pm) ?:
 	       claim(pio, RESET_PORT, 1, true, pm_pio_read, pm_pio_write,
 		     dom->pm) ?:
+	       claim(pio, PVPANIC_PORT, 1, true, pvpanic_read, pvpanic_write,
+		     dom) ?:
 	       claim(&dom->mmio, KESTREL_IOAPIC_BASE, KESTREL_IOAPIC_SIZE,
 		     false, kestrel_ioapic_mmio_read, kestrel_ioapic_mmio_write,
 		     dom->ioapic);

@@ -225,6 +225,37 @@ static size_t aml_name(uint8_t *p, const char seg[4])
 }
 
 /*
+ * The pvpanic device, as QEMU describes it (Linux's pvpanic-mmio driver
+ * binds to _HID QEMU0001 and writes 1 to its port when the kernel panics):
+ *   Device (\_SB.PEVT) {
+ *     Name (_HID, "QEMU0001")
+ *     Name (_CRS, ResourceTemplate () { IO (Decode16, P, P, 1, 1) })
+ *   }
+ * with P = KESTREL_ACPI_PVPANIC_PORT, hand-assembled: DeviceOp, PkgLength
+ * 0x2d, the root-prefixed dual name, then the two Name()s; the buffer
+ * holds an I/O port descriptor (0x47) and the end tag (0x79).
+ */
+static size_t aml_pvpanic(uint8_t *p)
+{
+	static const uint8_t dev[] = {
+		0x5b, 0x82, 0x2d,				/* Device */
+		'\\', 0x2e, '_', 'S', 'B', '_', 'P', 'E', 'V', 'T',
+		0x08, '_', 'H', 'I', 'D',			/* Name _HID */
+		0x0d, 'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
+		0x08, '_', 'C', 'R', 'S',			/* Name _CRS */
+		0x11, 0x0d, 0x0a, 0x0a,				/* Buffer (10) */
+		0x47, 0x01,					/* IO Decode16 */
+		KESTREL_ACPI_PVPANIC_PORT & 0xff, KESTREL_ACPI_PVPANIC_PORT >> 8,
+		KESTREL_ACPI_PVPANIC_PORT & 0xff, KESTREL_ACPI_PVPANIC_PORT >> 8,
+		0x01, 0x01,					/* align, length */
+		0x79, 0x00,					/* end tag */
+	};
+
+	memcpy(p, dev, sizeof(dev));
+	return sizeof(dev);
+}
+
+/*
  * The DSDT's AML (without header):
  *   Name (_S5, Package (0x04) { S5, S5, Zero, Zero })
  * 08 '_S5_' 12 08 04 0A 05 0A 05 00 00 for SLP_TYP 5.  The two last
@@ -239,6 +270,7 @@ static size_t dsdt_aml(uint8_t *p)
 
 	len += aml_name(p + len, "_S5_");
 	len += aml_package(p + len, s5, 4);
+	len += aml_pvpanic(p + len);
 	return len;
 }
 
@@ -259,7 +291,7 @@ static size_t madt_len(const struct kestrel_acpi_config *cfg)
 static void layout(const struct kestrel_acpi_config *cfg, uint64_t gpa,
 		   struct acpi_layout *l)
 {
-	uint8_t aml[64];
+	uint8_t aml[128];
 
 	l->rsdp = 0;
 	l->facs = align_up(gpa + RSDP_LEN, 64) - gpa;

@@ -65,6 +65,7 @@ extern "C" {
 #define KESTREL_ACPI_PM_TMR_PORT	0x608
 #define KESTREL_ACPI_SCI_IRQ		9
 #define KESTREL_ACPI_RESET_PORT		0xcf9
+#define KESTREL_ACPI_PVPANIC_PORT	0x505	/* QEMU's pvpanic port */
 #define KESTREL_ACPI_RESET_VALUE	0x06
 
 /* SLP_TYP of \_S5 (soft off), as the PM1a_CNT emulation must recognise. */

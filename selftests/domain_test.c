@@ -53,6 +53,12 @@ GUEST_ASM(g64_apic_timer, code64,
 	"sti\n"
 	"1: hlt\n incq 0x8000\n jmp 1b\n");
 
+/* The guest's kernel panicked: pvpanic at port 0x505. */
+GUEST_ASM(g64_pvpanic, code64,
+	"mov $0x505, %dx\n in %dx, %al\n mov %rax, 0x8000\n"
+	"mov $1, %al\n out %al, %dx\n"
+	"1: hlt\n jmp 1b\n");
+
 GUEST_ASM(g64_spin, code64,
 	"1: incq 0x8000\n"
 	"jmp 1b\n");
@@ -856,6 +862,20 @@ TEST_F(dom, apic_timer_wakes_halted_guest)
 	ASSERT_EQ(0, guest_wait_state(&self->g, KESTREL_STATE_BLOCKED, 20000))
 		TH_LOG("%s", kestrel_last_error());
 	EXPECT_EQ(0, guest_mailbox(&self->g, 0));
+}
+
+TEST_F(dom, pvpanic_crashes_the_domain)
+{
+	struct kestrel_domain_info info;
+
+	ASSERT_EQ(0, guest_load(&self->g, 0, GUEST_LONG64,
+				GUEST_CODE_OF(g64_pvpanic), 0));
+	ASSERT_EQ(0, guest_start(&self->g));
+	ASSERT_EQ(0, guest_wait_state(&self->g, KESTREL_STATE_CRASHED, 20000))
+		TH_LOG("%s", kestrel_last_error());
+	ASSERT_EQ(0, kestrel_domain_get(self->g.conn, self->g.id, &info, false));
+	EXPECT_EQ(KESTREL_CRASHED_PANICKED, info.reason);
+	EXPECT_EQ(1, guest_mailbox(&self->g, 0) & 0xff);	/* PANICKED */
 }
 
 TEST_F(dom, pit_channel2_counts_down)
