@@ -559,8 +559,21 @@ static void svm_vcpu_run(struct kestrel_vcpu *vcpu)
 	raw_local_irq_enable();
 	kestrel_svm_run(sv->vmcb_pa, vcpu->gprs, page_to_phys(sc->host_state));
 	raw_local_irq_disable();
-	if (xcr0_switch)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	if (host_xcr0) {
+		u64 xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+
+		/*
+		 * XSETBV is intercepted, so XCR0 is still what we loaded --
+		 * except under QEMU's emulated SVM, which lets the guest's
+		 * XSETBV through.  Follow the guest there rather than give
+		 * it back a stale XCR0 at the next entry (its AVX would #UD
+		 * and its XRSTORs fault).  Only host-enabled bits count.
+		 */
+		if (unlikely(xcr0 != vcpu->xcr0))
+			vcpu->xcr0 = (xcr0 & host_xcr0) | XFEATURE_MASK_FP;
+		if (xcr0 != host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	}
 	/*
 	 * #VMEXIT leaves DR7 with every breakpoint disabled, and the guest
 	 * may have written DR0-3 (not intercepted): give the host back its
