@@ -106,6 +106,18 @@ static int lifecycle_config(const struct kestrel_domxml *x,
 	return 0;
 }
 
+/* <cputune><vcpupin>: the vCPU threads' affinity. */
+static int pin_vcpus(const struct kestrel_domxml *x, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->nr_vcpupins; i++)
+		if (kestrel_vcpu_pin(id, x->vcpupins[i].vcpu,
+				     &x->vcpupins[i].cpuset))
+			return -1;
+	return 0;
+}
+
 int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	       const char *origin, const char *failure, const char *success)
 {
@@ -144,6 +156,7 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	    kestrel_vcpu_set_regs(ctx->conn, info.id, 0, &regs, &sregs) ||
 	    kestrel_domain_start_boot(ctx->conn, info.id, regions,
 				      boot_regions(img, regions)) ||
+	    pin_vcpus(x, info.id) ||
 	    (cmd_opt_bool(ctx, "paused") &&
 	     kestrel_domain_pause(ctx->conn, info.id)))
 		goto fail;

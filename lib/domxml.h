@@ -199,6 +199,14 @@ void kestrel_cpuset_set(struct kestrel_cpuset *set, unsigned int cpu);
 void kestrel_cpuset_clear(struct kestrel_cpuset *set, unsigned int cpu);
 bool kestrel_cpuset_empty(const struct kestrel_cpuset *set);
 
+/*
+ * Pin vCPU @vcpu of running domain @id to the host CPUs in @set: the CPU
+ * affinity of its thread (pin.c).  -ESRCH without such a thread, -EINVAL
+ * when @set holds no online CPU; the reason is kestrel_last_error().
+ */
+int kestrel_vcpu_pin(uint32_t id, unsigned int vcpu,
+		     const struct kestrel_cpuset *set);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,7 +43,7 @@ skip_rest() {
 	while [ $n -lt $plan ]; do skip "$1"; done
 	exit 0
 }
-plan=31
+plan=32
 
 echo "TAP version 13"
 echo "1..$plan"
@@ -197,5 +197,17 @@ has "undefine of a transient domain is refused as libvirt does" \
 "$kestrel" destroy "$dom" >/dev/null 2>&1
 run list --all --name
 check "destroyed and undefined: gone" test -z "$(printf '%s\n' "$out" | grep -x "$dom")"
+
+# ---- <cputune><vcpupin>: the vCPU thread's affinity ----
+
+last=$(($(getconf _NPROCESSORS_ONLN) - 1))
+sed "s|<vcpu>1</vcpu>|<vcpu>1</vcpu><cputune><vcpupin vcpu='0' cpuset='$last'/></cputune>|" \
+	"$tmp/linux.xml" >"$tmp/pinned.xml"
+run create "$tmp/pinned.xml" --paused
+id=$("$kestrel" domid "$dom" 2>/dev/null)
+pid=$(grep -lx "kestrel/$id:0" /proc/[0-9]*/comm 2>/dev/null | head -n 1 | cut -d/ -f3)
+allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/${pid:-0}/status" 2>/dev/null)
+check "vcpupin sets the vCPU thread's affinity (CPU $last)" test "$allowed" = "$last"
+"$kestrel" destroy "$dom" >/dev/null 2>&1
 
 [ $fails -eq 0 ]
