@@ -602,6 +602,14 @@ static void domain_shutdown_work(struct work_struct *work)
 		detail = KESTREL_EVENT_STOPPED_CRASHED;
 		break;
 	}
+	pr_info_ratelimited("domain %u (%s): guest %s, action %s\n", dom->id,
+			    dom->name,
+			    dom->guest_event == KESTREL_GUEST_POWEROFF ? "power-off" :
+			    dom->guest_event == KESTREL_GUEST_RESET ? "reset" :
+			    "crash",
+			    action == KESTREL_ACTION_RESTART ? "restart" :
+			    action == KESTREL_ACTION_PRESERVE ? "preserve" :
+			    "destroy");
 	if (action == KESTREL_ACTION_RESTART && !dom->boot) {
 		pr_info_ratelimited("domain %u (%s): no boot image to restart from; it shuts off\n",
 				    dom->id, dom->name);

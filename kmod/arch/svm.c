@@ -110,6 +110,11 @@ struct svm_cpu {
 	struct page *host_state;	/* VMSAVE/VMLOAD of the host's state */
 	u64 asid_generation;
 	u32 next_asid;
+	/*
+	 * A new generation started: the next VMRUN on this CPU, whichever
+	 * vCPU's, flushes every ASID before any ASID of it is used.
+	 */
+	bool flush_pending;
 	bool enabled;			/* we set EFER.SVME on this CPU */
 };
 
@@ -401,9 +406,15 @@ static void svm_vcpu_load(struct kestrel_vcpu *vcpu)
 	if (sv->asid_cpu == cpu && sv->asid_generation == sc->asid_generation)
 		return;
 	if (sc->next_asid > svm_max_asid) {
+		/*
+		 * Not on this VMCB: its vCPU may leave the burst before it
+		 * enters, and another vCPU would then run with an ASID of
+		 * the new generation that still holds stale translations
+		 * (another domain's).
+		 */
 		sc->asid_generation++;
 		sc->next_asid = 1;
-		sv->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+		sc->flush_pending = true;
 	}
 	sv->asid = sc->next_asid++;
 	sv->asid_cpu = cpu;
@@ -548,6 +559,10 @@ static void svm_vcpu_run(struct kestrel_vcpu *vcpu)
 	vmcb->save.rax = vcpu->gprs[0];
 	vmcb->save.rsp = vcpu->gprs[4];
 	vmcb->control.clean = 0;
+	if (sc->flush_pending) {
+		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+		sc->flush_pending = false;
+	}
 
 	clgi();
 	if (xcr0_switch)
