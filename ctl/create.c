@@ -55,8 +55,8 @@ int ctl_boot_image_prepare(const struct kestrel_domxml *x, const char *origin,
 	if (!x->kernel)
 		return kestrel_fail(EINVAL, "%s: Kestrel boots the kernel named in <os><kernel>; there is none",
 				    origin);
-	/* The guest learns the TSC rate from its command line (loader.h). */
-	cmdline = kestrel_boot_cmdline_tsc(x->cmdline, tsc_khz);
+	/* What the guest learns from its command line (loader.h). */
+	cmdline = kestrel_boot_cmdline_pv(x->cmdline, tsc_khz);
 	if (!cmdline)
 		return -1;
 	err = kestrel_boot_image_load(x->kernel, x->initrd, cmdline,

@@ -350,19 +350,31 @@ out:
 	return err;
 }
 
-char *kestrel_boot_cmdline_tsc(const char *cmdline, uint32_t tsc_khz)
+/* Append " @word" to *@line (malloc'd) unless it holds @key already. */
+static int cmdline_add(char **line, const char *key, const char *word)
 {
 	char *out;
 
-	if (!cmdline)
-		cmdline = "";
-	if (!tsc_khz || strstr(cmdline, "tsc_early_khz="))
-		out = strdup(cmdline);
-	else if (asprintf(&out, "%s%stsc_early_khz=%u", cmdline,
-			  *cmdline ? " " : "", tsc_khz) < 0)
-		out = NULL;
-	if (!out)
+	if (strstr(*line, key))
+		return 0;
+	if (asprintf(&out, "%s%s%s", *line, **line ? " " : "", word) < 0)
+		return -1;
+	free(*line);
+	*line = out;
+	return 0;
+}
+
+char *kestrel_boot_cmdline_pv(const char *cmdline, uint32_t tsc_khz)
+{
+	char word[32], *out = strdup(cmdline ? cmdline : "");
+
+	snprintf(word, sizeof(word), "tsc_early_khz=%u", tsc_khz);
+	if (!out || (tsc_khz && cmdline_add(&out, "tsc_early_khz=", word)) ||
+	    cmdline_add(&out, "no_timer_check", "no_timer_check")) {
+		free(out);
 		kestrel_fail(ENOMEM, "out of memory");
+		return NULL;
+	}
 	return out;
 }
 

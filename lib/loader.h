@@ -191,15 +191,20 @@ int kestrel_boot_image_write(const struct kestrel_boot_image *img,
 void kestrel_boot_image_free(struct kestrel_boot_image *img);
 
 /*
- * @cmdline (NULL: empty) with " tsc_early_khz=@tsc_khz" appended, unless
- * @tsc_khz is 0 or the line sets it already; malloc'd, NULL when out of
- * memory.  Linux calibrates the TSC against the PIT and the PM timer,
- * which fails or drifts when their port accesses are slow (nested
- * virtualization) and gives an AMD guest no other way to learn the rate;
- * Kestrel passes the host's rate (GET_INFO's TSC_KHZ, also in CPUID leaf
- * 0x40000010) on the command line instead.
+ * @cmdline (NULL: empty) with what a Linux guest needs to know about its
+ * virtual platform appended, unless the line has it already; malloc'd,
+ * NULL when out of memory.
+ *   tsc_early_khz=@tsc_khz (not when 0): Linux calibrates the TSC against
+ *     the PIT and the PM timer, which fails or drifts when their port
+ *     accesses are slow (nested virtualization), and an AMD guest has no
+ *     other way to learn the rate (GET_INFO's TSC_KHZ, also in CPUID leaf
+ *     0x40000010).
+ *   no_timer_check: Linux's boot-time check that the PIT ticks through
+ *     the I/O APIC counts ticks over a busy wait; a virtual PIT's ticks
+ *     depend on host scheduling and a loaded host fails it ("IO-APIC +
+ *     timer doesn't work!").  Linux skips it on KVM for the same reason.
  */
-char *kestrel_boot_cmdline_tsc(const char *cmdline, uint32_t tsc_khz);
+char *kestrel_boot_cmdline_pv(const char *cmdline, uint32_t tsc_khz);
 
 /*
  * The e820 map of a guest with @ram_size bytes of RAM (at least 1 MiB):

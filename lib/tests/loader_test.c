@@ -905,4 +905,25 @@ TEST_F(loader, bad_acpi_config)
 	check_regions(_metadata, &l);
 }
 
+/* What the controller appends to a Linux guest's command line. */
+TEST(cmdline_pv_appends_once)
+{
+	char *l;
+
+	l = kestrel_boot_cmdline_pv("console=ttyS0", 2596124);
+	ASSERT_NE(NULL, l);
+	EXPECT_STREQ("console=ttyS0 tsc_early_khz=2596124 no_timer_check", l);
+	free(l);
+	/* The user's own settings win; nothing is added twice. */
+	l = kestrel_boot_cmdline_pv("tsc_early_khz=1000 no_timer_check", 2596124);
+	ASSERT_NE(NULL, l);
+	EXPECT_STREQ("tsc_early_khz=1000 no_timer_check", l);
+	free(l);
+	/* An unknown rate adds no tsc_early_khz; an empty line stays tidy. */
+	l = kestrel_boot_cmdline_pv(NULL, 0);
+	ASSERT_NE(NULL, l);
+	EXPECT_STREQ("no_timer_check", l);
+	free(l);
+}
+
 TEST_HARNESS_MAIN
