@@ -6,6 +6,7 @@
 #   make            build all
 #   make check      install dependencies, build, run every test tier
 #   make demo       boot the SVM test host and show the module answering
+#   make guest      build the Linux test guest's initramfs (tools/mkguest)
 #
 # KDIR is the kernel build tree the module is built against: the running
 # kernel's when it has one, otherwise the one Debian's linux-headers-amd64
@@ -50,7 +51,7 @@ KSRC_TAR = $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz))
 KSRC_DIR = $(firstword $(wildcard /usr/src/linux-source-6.1))
 
 .PHONY: all module userspace lib ctl unit-bins selftest-bins bench-bins check \
-	demo deps checkpatch bench clean
+	demo deps checkpatch bench clean guest bench-boot
 all: module userspace
 userspace: lib ctl unit-bins selftest-bins bench-bins
 
@@ -119,6 +120,17 @@ bench:
 	tools/deps
 	$(MAKE) all
 	tools/bench/run
+
+# Linux boot against QEMU+KVM in the SVM test host (tools/bench/boot).
+bench-boot:
+	tools/deps
+	$(MAKE) all
+	tools/bench/boot
+
+# The Linux test guest's initramfs, build/guest/initrd.img (tools/mkguest;
+# rebuilt only when its inputs change).
+guest:
+	tools/mkguest
 
 deps:
 	tools/deps

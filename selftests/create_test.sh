@@ -29,7 +29,13 @@ if ! grep -qw -e svm -e vmx /proc/cpuinfo; then
 	for i in 1 2 3 4 5 6 7 8; do skip "no virtualization backend on this CPU"; done
 	exit 0
 fi
-kernel=$(readlink -f /vmlinuz 2>/dev/null || ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
+if grep -qw vmx /proc/cpuinfo && ! grep -qw svm /proc/cpuinfo; then
+	for i in 1 2 3 4 5 6 7 8; do
+		skip "Linux boots take minutes under Bochs: the VMX tier boots Linux once (linux_test.sh); these run on the SVM test host"
+	done
+	exit 0
+fi
+kernel=$(readlink -e /vmlinuz 2>/dev/null || ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
 if [ ! -r "$kernel" ]; then
 	for i in 1 2 3 4 5 6 7 8; do skip "no kernel image to boot here"; done
 	exit 0

@@ -51,7 +51,10 @@ echo "1..$plan"
 if ! grep -qw -e svm -e vmx /proc/cpuinfo; then
 	skip_rest "no virtualization backend on this CPU"
 fi
-kernel=$(readlink -f /vmlinuz 2>/dev/null || ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
+if grep -qw vmx /proc/cpuinfo && ! grep -qw svm /proc/cpuinfo; then
+	skip_rest "Linux boots take minutes under Bochs: the VMX tier boots Linux once (linux_test.sh); these run on the SVM test host"
+fi
+kernel=$(readlink -e /vmlinuz 2>/dev/null || ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
 if [ ! -r "$kernel" ]; then
 	skip_rest "no kernel image to boot here"
 fi
