@@ -668,17 +668,28 @@ void kestrel_domain_shutdown_from_guest(struct kestrel_domain *dom, bool reset)
 	spin_unlock(&dom->state_lock);
 }
 
+/* Under dom->lock: the guest runs (or halts; or, with @paused, is paused). */
+static bool domain_running(struct kestrel_domain *dom, bool paused,
+			   struct netlink_ext_ack *extack)
+{
+	u32 state, reason;
+
+	kestrel_domain_get_state(dom, &state, &reason);
+	if (!dom->destroyed && (state == KESTREL_STATE_RUNNING ||
+				state == KESTREL_STATE_BLOCKED ||
+				(paused && state == KESTREL_STATE_PAUSED)))
+		return true;
+	NL_SET_ERR_MSG(extack, "Requested operation is not valid: domain is not running");
+	return false;
+}
+
 int kestrel_domain_shutdown(struct kestrel_domain *dom, bool reboot,
 			    struct netlink_ext_ack *extack)
 {
-	u32 state, reason;
 	int err = 0;
 
 	mutex_lock(&dom->lock);
-	kestrel_domain_get_state(dom, &state, &reason);
-	if (dom->destroyed || (state != KESTREL_STATE_RUNNING &&
-			       state != KESTREL_STATE_BLOCKED)) {
-		NL_SET_ERR_MSG(extack, "Requested operation is not valid: domain is not running");
+	if (!domain_running(dom, false, extack)) {
 		err = -EINVAL;
 	} else {
 		if (reboot)
@@ -692,15 +703,10 @@ int kestrel_domain_shutdown(struct kestrel_domain *dom, bool reboot,
 int kestrel_domain_reset(struct kestrel_domain *dom,
 			 struct netlink_ext_ack *extack)
 {
-	u32 state, reason;
 	int err = 0;
 
 	mutex_lock(&dom->lock);
-	kestrel_domain_get_state(dom, &state, &reason);
-	if (dom->destroyed || (state != KESTREL_STATE_RUNNING &&
-			       state != KESTREL_STATE_BLOCKED &&
-			       state != KESTREL_STATE_PAUSED)) {
-		NL_SET_ERR_MSG(extack, "Requested operation is not valid: domain is not running");
+	if (!domain_running(dom, true, extack)) {
 		err = -EINVAL;
 	} else if (!dom->boot) {
 		NL_SET_ERR_MSG(extack, "the domain has no boot image to reset to (its first start named no boot regions)");
