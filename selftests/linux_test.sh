@@ -326,6 +326,17 @@ fi
 
 phase "initramfs ready: $initrd"
 before=$(domains)
+# Bochs (the VMX test host) is slow: there, only the first Linux boot runs;
+# what the controller refuses does not depend on the backend.
+bochs=0
+grep -qw vmx /proc/cpuinfo && ! grep -qw svm /proc/cpuinfo && bochs=1
+if [ $bochs = 1 ]; then
+	i=1
+	while [ $i -lt "$s_boot1" ]; do
+		skip $i "backend-independent, run on the SVM test host (Bochs is slow)"
+		i=$((i + 1))
+	done
+else
 
 i=1
 for f in "$corpus"/*.xml; do
@@ -389,6 +400,7 @@ img $s_img_initrd "an initrd that does not fit above the kernel is refused" bigr
 	"error: initrd '$tmp/big.initrd' (80 MiB) does not fit in guest memory (96 MiB) above the kernel"
 img $s_img_none "a missing kernel file is refused" none 256 "$tmp/no-such-kernel" "" \
 	"error: cannot open kernel image '$tmp/no-such-kernel': No such file or directory"
+fi
 
 # ---- the first Linux boot: 1 vCPU, power-off ----------------------------
 
@@ -439,7 +451,7 @@ fi
 
 # Bochs (the VMX test host) runs one Linux boot per run: a boot takes
 # minutes there.  The other scenarios run on the SVM test host.
-if grep -qw vmx /proc/cpuinfo && ! grep -qw svm /proc/cpuinfo; then
+if [ $bochs = 1 ]; then
 	i=1
 	while [ $i -le "$ntests" ]; do
 		[ -e "$tmp/res/$i" ] ||
