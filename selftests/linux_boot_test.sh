@@ -25,6 +25,12 @@ trap cleanup EXIT
 echo "TAP version 13"
 echo "1..3"
 grep -qw -e svm -e vmx /proc/cpuinfo || skip3 "no virtualization backend on this CPU"
+# Under Bochs this boot passed on its own (207 s) but overran the VMX
+# tier's time after the rest of the suite (docs/testhost.md).
+if grep -qw vmx /proc/cpuinfo && ! grep -qw svm /proc/cpuinfo &&
+	[ "${KESTREL_LINUX_VMX:-0}" != 1 ]; then
+	skip3 "not in make check under Bochs: it overran the VMX tier's time after the suite (docs/testhost.md; KESTREL_LINUX_VMX=1 runs it)"
+fi
 if [ -e /vmlinuz ]; then
 	kernel=$(readlink -f /vmlinuz)
 else
