@@ -92,8 +92,9 @@ lib/tests/%: lib/tests/%.c lib/libkestrel.a $(HDRS) $(KSFT)/kselftest_harness.h
 	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $< lib/libkestrel.a $(LDLIBS_LIB) -lpthread
 
 # Kernel code with a userspace unit test includes the .c it tests.
-# (kmod/foo.c or kmod/dev/foo.c; the test #includes the right one.)
-kmod/tests/%_test: kmod/tests/%_test.c kmod/tests/kshim.h $(wildcard kmod/*.[ch] kmod/dev/*.[ch]) \
+# (kmod/foo.c, kmod/dev/foo.c or kmod/virtio/foo.c; the test #includes it.)
+kmod/tests/%_test: kmod/tests/%_test.c kmod/tests/kshim.h \
+		   $(wildcard kmod/*.[ch] kmod/dev/*.[ch] kmod/virtio/*.[ch]) \
 		   $(KSFT)/kselftest_harness.h
 	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $<
 
