@@ -122,6 +122,7 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	       const char *origin, const char *failure, const char *success)
 {
 	struct kestrel_mem_region regions[KESTREL_MAX_BOOT_REGIONS];
+	struct kestrel_boot_file files[2];
 	struct kestrel_domain_config cfg = { 0 };
 	struct kestrel_boot_image *img = NULL;
 	struct kestrel_domain_info info;
@@ -155,7 +156,8 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	if (write_boot_image(info.id, img, ram, &regs, &sregs) ||
 	    kestrel_vcpu_set_regs(ctx->conn, info.id, 0, &regs, &sregs) ||
 	    kestrel_domain_start_boot(ctx->conn, info.id, regions,
-				      boot_regions(img, regions)) ||
+				      boot_regions(img, regions), files,
+				      kestrel_boot_image_files(img, files)) ||
 	    pin_vcpus(x, info.id) ||
 	    (cmd_opt_bool(ctx, "paused") &&
 	     kestrel_domain_pause(ctx->conn, info.id)))

@@ -31,20 +31,6 @@ unsigned int kestrel_domain_count(void)
 	return READ_ONCE(kestrel_nr_domains);
 }
 
-static void boot_image_free(struct kestrel_boot_image *boot)
-{
-	unsigned int i;
-
-	if (!boot)
-		return;
-	for (i = 0; i < boot->nr_regions; i++)
-		kvfree(boot->regions[i].data);
-	kfree(boot->regs);
-	kfree(boot->sregs);
-	kfree(boot->regs_set);
-	kfree(boot);
-}
-
 static void kestrel_domain_release(struct kref *ref)
 {
 	struct kestrel_domain *dom = container_of(ref, struct kestrel_domain, ref);
@@ -56,9 +42,9 @@ static void kestrel_domain_release(struct kref *ref)
 		kestrel_arch->dom_free(dom);
 	if (dom->console)
 		kestrel_console_destroy(dom->console);
-	if (dom->mem.pages)
+	if (dom->mem.chunks)
 		kestrel_mem_destroy(&dom->mem);
-	boot_image_free(dom->boot);
+	kestrel_boot_free(dom->boot);
 	kvfree(dom->xml);
 	kfree(dom);
 	module_put(THIS_MODULE);
@@ -330,82 +316,11 @@ void kestrel_domain_crash(struct kestrel_domain *dom, const char *why)
 	}
 }
 
-/*
- * Keep @regions of RAM and every vCPU's registers as the boot image.
- * Called under dom->lock before the first start.
- */
-static int boot_image_take(struct kestrel_domain *dom,
-			   const struct kestrel_mem_region *regions,
-			   unsigned int nr, struct netlink_ext_ack *extack)
-{
-	struct kestrel_boot_image *boot;
-	unsigned int i;
-	u64 total = 0, off, done;
-	int err = -ENOMEM;
-
-	boot_image_free(dom->boot);	/* from a start that failed */
-	dom->boot = NULL;
-	boot = kzalloc(sizeof(*boot), GFP_KERNEL_ACCOUNT);
-	if (!boot)
-		return -ENOMEM;
-	boot->regs = kcalloc(dom->nr_vcpus, sizeof(*boot->regs),
-			     GFP_KERNEL_ACCOUNT);
-	boot->sregs = kcalloc(dom->nr_vcpus, sizeof(*boot->sregs),
-			      GFP_KERNEL_ACCOUNT);
-	boot->regs_set = kcalloc(dom->nr_vcpus, sizeof(*boot->regs_set),
-				 GFP_KERNEL_ACCOUNT);
-	if (!boot->regs || !boot->sregs || !boot->regs_set)
-		goto err;
-	for (i = 0; i < nr; i++) {
-		const struct kestrel_mem_region *r = &regions[i];
-
-		/* Both ends in RAM and the hole not crossed. */
-		if (!r->size || r->gpa + r->size < r->gpa ||
-		    !kestrel_mem_gpa_to_off(&dom->mem, r->gpa, &off) ||
-		    !kestrel_mem_gpa_to_off(&dom->mem, r->gpa + r->size - 1,
-					    &done) ||
-		    done - off != r->size - 1) {
-			NL_SET_ERR_MSG(extack, "a boot region is empty or not within guest RAM");
-			err = -EINVAL;
-			goto err;
-		}
-		total += r->size;
-		if (total > dom->mem.size) {
-			NL_SET_ERR_MSG(extack, "the boot regions are larger than guest RAM");
-			err = -EINVAL;
-			goto err;
-		}
-		boot->regions[i].gpa = r->gpa;
-		boot->regions[i].size = r->size;
-		boot->regions[i].data = kvmalloc(r->size, GFP_KERNEL_ACCOUNT);
-		boot->nr_regions = i + 1;
-		if (!boot->regions[i].data) {
-			NL_SET_ERR_MSG(extack, "out of memory for the boot image");
-			goto err;
-		}
-		for (done = 0; done < r->size; done += SZ_1M) {
-			unsigned int len = min_t(u64, SZ_1M, r->size - done);
-
-			kestrel_mem_read(&dom->mem, r->gpa + done,
-					 boot->regions[i].data + done, len);
-			cond_resched();
-		}
-	}
-	for (i = 0; i < dom->nr_vcpus; i++) {
-		kestrel_arch->get_regs(&dom->vcpus[i], &boot->regs[i]);
-		kestrel_arch->get_sregs(&dom->vcpus[i], &boot->sregs[i]);
-		boot->regs_set[i] = i == 0 || dom->vcpus[i].regs_set;
-	}
-	dom->boot = boot;
-	return 0;
-err:
-	boot_image_free(boot);
-	return err;
-}
-
 int kestrel_domain_start(struct kestrel_domain *dom,
 			 const struct kestrel_mem_region *regions,
 			 unsigned int nr_regions,
+			 const struct kestrel_boot_file *files,
+			 unsigned int nr_files,
 			 struct netlink_ext_ack *extack)
 {
 	int err;
@@ -417,8 +332,14 @@ int kestrel_domain_start(struct kestrel_domain *dom,
 		err = -EINVAL;
 		goto out;
 	}
+	if (nr_files && !nr_regions) {
+		NL_SET_ERR_MSG(extack, "boot files without boot regions");
+		err = -EINVAL;
+		goto out;
+	}
 	if (nr_regions) {
-		err = boot_image_take(dom, regions, nr_regions, extack);
+		err = kestrel_boot_take(dom, regions, nr_regions, files,
+					nr_files, extack);
 		if (err)
 			goto out;
 	}
@@ -551,32 +472,33 @@ int kestrel_domain_destroy(struct kestrel_domain *dom,
  * Reboot in place (DESIGN principle 9), under dom->lock with every vCPU
  * parked: RAM zeroed and the boot image written back, the devices and
  * vCPUs back to their state at the first start, and the vCPUs let go.
+ * A boot file that changed is found before anything is touched
+ * (-ESTALE); one that cannot be read again leaves RAM half written: the
+ * caller stops the domain then.
  */
-static void domain_reboot(struct kestrel_domain *dom)
+static int domain_reboot(struct kestrel_domain *dom)
 {
-	struct kestrel_boot_image *boot = dom->boot;
 	unsigned int i;
-	u64 done;
+	int err;
 
+	err = kestrel_boot_check(dom);
+	if (err)
+		return err;
 	kestrel_vcpus_pause(dom);
 	kestrel_mem_clear(&dom->mem);
-	for (i = 0; i < boot->nr_regions; i++) {
-		for (done = 0; done < boot->regions[i].size; done += SZ_1M) {
-			unsigned int len = min_t(u64, SZ_1M,
-						 boot->regions[i].size - done);
-
-			kestrel_mem_write(&dom->mem, boot->regions[i].gpa + done,
-					  boot->regions[i].data + done, len);
-		}
-	}
+	err = kestrel_boot_apply(dom);
+	if (err)
+		return err;
 	kestrel_platform_reset(dom);
 	for (i = 0; i < dom->nr_vcpus; i++)
-		kestrel_vcpu_reset(&dom->vcpus[i], &boot->regs[i],
-				   &boot->sregs[i], boot->regs_set[i]);
+		kestrel_vcpu_reset(&dom->vcpus[i], &dom->boot->regs[i],
+				   &dom->boot->sregs[i],
+				   dom->boot->regs_set[i]);
 	dom->reboot_on_poweroff = false;
 	set_state(dom, KESTREL_STATE_RUNNING, KESTREL_RUNNING_BOOTED);
 	kestrel_genl_notify(dom, KESTREL_EVENT_REBOOTED, 0, GFP_KERNEL);
 	kestrel_vcpus_resume(dom);
+	return 0;
 }
 
 /* The guest powered off, reset or crashed: carry out its action. */
@@ -618,8 +540,13 @@ static void domain_shutdown_work(struct work_struct *work)
 	if (dom->destroyed) {
 		mutex_unlock(&dom->lock);
 	} else if (action == KESTREL_ACTION_RESTART) {
-		domain_reboot(dom);
-		mutex_unlock(&dom->lock);
+		if (domain_reboot(dom)) {
+			mutex_unlock(&dom->lock);
+			domain_stop(dom, KESTREL_SHUTOFF_FAILED,
+				    KESTREL_EVENT_STOPPED_FAILED, NULL);
+		} else {
+			mutex_unlock(&dom->lock);
+		}
 	} else if (action == KESTREL_ACTION_PRESERVE) {
 		/* The vCPUs stay parked; a crash keeps its crashed state. */
 		if (dom->guest_event != KESTREL_GUEST_CRASH) {
@@ -712,7 +639,17 @@ int kestrel_domain_reset(struct kestrel_domain *dom,
 		NL_SET_ERR_MSG(extack, "the domain has no boot image to reset to (its first start named no boot regions)");
 		err = -EOPNOTSUPP;
 	} else {
-		domain_reboot(dom);
+		err = domain_reboot(dom);
+		if (err == -ESTALE) {
+			NL_SET_ERR_MSG(extack, "the kernel or initrd file changed since the domain started: no reset from it");
+		} else if (err) {
+			/* RAM is half written: the domain cannot go on. */
+			mutex_unlock(&dom->lock);
+			NL_SET_ERR_MSG(extack, "cannot read the kernel or initrd file again: the domain is shut off");
+			domain_stop(dom, KESTREL_SHUTOFF_FAILED,
+				    KESTREL_EVENT_STOPPED_FAILED, NULL);
+			return err;
+		}
 	}
 	mutex_unlock(&dom->lock);
 	return err;

@@ -55,20 +55,42 @@ enum kestrel_guest_event {
 /*
  * The boot image (DESIGN principle 9): the RAM regions userspace loaded
  * and every vCPU's registers, taken at the first start and put back by a
- * reboot in place.  Written once under dom->lock before the vCPUs first
- * run; read-only afterwards.
+ * reboot in place (boot.c).  A region is either a copy or, for the kernel
+ * and the initrd, a reference to the file it came from, checked unchanged
+ * before it is read again.  Written once under dom->lock before the vCPUs
+ * first run; read-only afterwards.
  */
 struct kestrel_boot_image {
 	unsigned int nr_regions;
 	struct {
 		u64 gpa;
 		u64 size;
-		void *data;		/* kvmalloc'd copy */
+		void *data;		/* kvmalloc'd copy, or NULL: */
+		struct file *file;	/* its bytes from @offset */
+		u64 offset;
+		loff_t i_size;		/* the file as it was */
+		struct timespec64 mtime;
+		struct timespec64 ctime;
 	} regions[KESTREL_MAX_BOOT_REGIONS];
 	struct kestrel_regs *regs;	/* per vCPU */
 	struct kestrel_sregs *sregs;	/* per vCPU */
 	bool *regs_set;			/* per vCPU: runs at start */
 };
+
+/*
+ * boot.c.  Take @regions of RAM (@files: those that are file ranges) and
+ * every vCPU's registers as dom->boot, under dom->lock before the first
+ * start, in the sender's context (the fds are its).  _free takes NULL.
+ * _check: whether the files are still as they were (-ESTALE, logged, if
+ * not).  _apply writes the regions back into guest RAM; it sleeps.
+ */
+int kestrel_boot_take(struct kestrel_domain *dom,
+		      const struct kestrel_mem_region *regions, unsigned int nr,
+		      const struct kestrel_boot_file *files,
+		      unsigned int nr_files, struct netlink_ext_ack *extack);
+void kestrel_boot_free(struct kestrel_boot_image *boot);
+int kestrel_boot_check(struct kestrel_domain *dom);
+int kestrel_boot_apply(struct kestrel_domain *dom);
 
 /* A decoded exit, filled in by the vendor backend for exit.c. */
 struct kestrel_exit {
@@ -219,6 +241,8 @@ void kestrel_domain_get_stats(struct kestrel_domain *dom, u64 *exits,
 int kestrel_domain_start(struct kestrel_domain *dom,
 			 const struct kestrel_mem_region *regions,
 			 unsigned int nr_regions,
+			 const struct kestrel_boot_file *files,
+			 unsigned int nr_files,
 			 struct netlink_ext_ack *extack);
 int kestrel_domain_shutdown(struct kestrel_domain *dom, bool reboot,
 			    struct netlink_ext_ack *extack);

@@ -331,14 +331,21 @@ static const struct nla_policy kestrel_start_policy[KESTREL_A_MAX + 1] = {
 		.len = KESTREL_MAX_BOOT_REGIONS *
 		       sizeof(struct kestrel_mem_region)
 	},
+	[KESTREL_A_DOM_BOOT_FILES] = {
+		.type = NLA_BINARY,
+		.len = KESTREL_MAX_BOOT_REGIONS *
+		       sizeof(struct kestrel_boot_file)
+	},
 };
 
 static int kestrel_cmd_domain_start(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *r = info->attrs[KESTREL_A_DOM_BOOT_REGIONS];
+	struct nlattr *f = info->attrs[KESTREL_A_DOM_BOOT_FILES];
 	struct kestrel_mem_region regions[KESTREL_MAX_BOOT_REGIONS];
+	struct kestrel_boot_file files[KESTREL_MAX_BOOT_REGIONS];
 	struct kestrel_domain *dom;
-	unsigned int nr = 0;
+	unsigned int nr = 0, nr_files = 0;
 	int err;
 
 	if (r) {
@@ -351,10 +358,21 @@ static int kestrel_cmd_domain_start(struct sk_buff *skb, struct genl_info *info)
 		nr = nla_len(r) / sizeof(struct kestrel_mem_region);
 		memcpy(regions, nla_data(r), nla_len(r));
 	}
+	if (f) {
+		if (!nla_len(f) ||
+		    nla_len(f) % sizeof(struct kestrel_boot_file)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, f,
+					    "boot files: a whole number of struct kestrel_boot_file, at least one");
+			return -EINVAL;
+		}
+		nr_files = nla_len(f) / sizeof(struct kestrel_boot_file);
+		memcpy(files, nla_data(f), nla_len(f));
+	}
 	dom = kestrel_lookup(info);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	err = kestrel_domain_start(dom, regions, nr, info->extack);
+	err = kestrel_domain_start(dom, regions, nr, files, nr_files,
+				   info->extack);
 	kestrel_domain_put(dom);
 	return err;
 }

@@ -16,8 +16,8 @@
 #include "kestrel.h"
 #include "memory.h"
 
-#define CHUNK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
-#define CHUNK_PAGES	(1UL << CHUNK_ORDER)
+#define CHUNK_ORDER	KESTREL_MEM_CHUNK_ORDER
+#define CHUNK_PAGES	KESTREL_MEM_CHUNK_PAGES
 
 /* Large chunks first: fail fast rather than compact hard, then 4 KiB. */
 #define GFP_GUEST_LARGE	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | \
@@ -25,24 +25,76 @@
 #define GFP_GUEST_SMALL	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN | \
 			 __GFP_RETRY_MAYFAIL)
 
-static void mem_free_pages(struct kestrel_mem *mem, unsigned long n)
+/* Pages in chunk @c: all of them but in the last, short one. */
+static unsigned long chunk_pages(const struct kestrel_mem *mem,
+				 unsigned long c)
 {
-	while (n--)
-		put_page(mem->pages[n]);
+	return min(CHUNK_PAGES, mem->nr_pages - c * CHUNK_PAGES);
 }
 
-static void mem_free_arrays(struct kestrel_mem *mem)
+/* Free chunk @c's pages (the first @n of a small one) and its array. */
+static void chunk_free(struct kestrel_mem *mem, unsigned long c,
+		       unsigned long n)
 {
-	kvfree(mem->pages);
-	bitmap_free(mem->large);
+	struct kestrel_mem_chunk *chunk = &mem->chunks[c];
+	unsigned long i;
+
+	if (chunk->head) {
+		for (i = 0; i < CHUNK_PAGES; i++)
+			put_page(nth_page(chunk->head, i));
+		chunk->head = NULL;
+		return;
+	}
+	if (!chunk->small)
+		return;
+	for (i = 0; i < n; i++)
+		put_page(chunk->small[i]);
+	kvfree(chunk->small);
+	chunk->small = NULL;
+}
+
+static int chunk_alloc(struct kestrel_mem *mem, unsigned long c)
+{
+	struct kestrel_mem_chunk *chunk = &mem->chunks[c];
+	unsigned long n = chunk_pages(mem, c), i;
+	struct page *page = NULL;
+
+	if (n == CHUNK_PAGES)
+		page = alloc_pages(GFP_GUEST_LARGE, CHUNK_ORDER);
+	if (page) {
+		split_page(page, CHUNK_ORDER);
+		chunk->head = page;
+		mem->nr_large++;
+		return 0;
+	}
+	chunk->small = kvcalloc(n, sizeof(*chunk->small), GFP_KERNEL_ACCOUNT);
+	if (!chunk->small)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		chunk->small[i] = alloc_page(GFP_GUEST_SMALL);
+		if (!chunk->small[i]) {
+			chunk_free(mem, c, i);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void mem_free(struct kestrel_mem *mem, unsigned long chunks)
+{
+	unsigned long c;
+
+	for (c = 0; c < chunks; c++)
+		chunk_free(mem, c, chunk_pages(mem, c));
+	kvfree(mem->chunks);
 	memset(mem, 0, sizeof(*mem));
 }
 
 int kestrel_mem_create(struct kestrel_mem *mem, u64 size,
 		       struct netlink_ext_ack *extack)
 {
-	unsigned long i = 0, j, chunks;
-	struct page *page;
+	unsigned long c;
+	int err;
 
 	memset(mem, 0, sizeof(*mem));
 	if (size < KESTREL_MIN_MEMORY || size > KESTREL_MAX_MEMORY ||
@@ -58,52 +110,34 @@ int kestrel_mem_create(struct kestrel_mem *mem, u64 size,
 	}
 	mem->size = size;
 	mem->nr_pages = size >> PAGE_SHIFT;
-	chunks = DIV_ROUND_UP(mem->nr_pages, CHUNK_PAGES);
-	mem->pages = kvcalloc(mem->nr_pages, sizeof(*mem->pages),
-			      GFP_KERNEL_ACCOUNT);
-	mem->large = bitmap_zalloc(chunks, GFP_KERNEL_ACCOUNT);
-	if (!mem->pages || !mem->large)
+	mem->nr_chunks = DIV_ROUND_UP(mem->nr_pages, CHUNK_PAGES);
+	mem->chunks = kvcalloc(mem->nr_chunks, sizeof(*mem->chunks),
+			       GFP_KERNEL_ACCOUNT);
+	if (!mem->chunks)
 		goto err_nomem;
 
-	while (i < mem->nr_pages) {
-		if (fatal_signal_pending(current))
-			goto err_intr;
-		page = NULL;
-		if (mem->nr_pages - i >= CHUNK_PAGES)
-			page = alloc_pages(GFP_GUEST_LARGE, CHUNK_ORDER);
-		if (page) {
-			split_page(page, CHUNK_ORDER);
-			for (j = 0; j < CHUNK_PAGES; j++)
-				mem->pages[i + j] = page + j;
-			set_bit(i / CHUNK_PAGES, mem->large);
-			mem->nr_large++;
-			i += CHUNK_PAGES;
-		} else {
-			page = alloc_page(GFP_GUEST_SMALL);
-			if (!page)
-				goto err_pages;
-			mem->pages[i++] = page;
+	for (c = 0; c < mem->nr_chunks; c++) {
+		if (fatal_signal_pending(current)) {
+			mem_free(mem, c);
+			return -EINTR;
+		}
+		err = chunk_alloc(mem, c);
+		if (err) {
+			mem_free(mem, c);
+			goto err_nomem;
 		}
 		cond_resched();
 	}
 	return 0;
 
-err_intr:
-	mem_free_pages(mem, i);
-	mem_free_arrays(mem);
-	return -EINTR;
-err_pages:
-	mem_free_pages(mem, i);
 err_nomem:
-	mem_free_arrays(mem);
 	NL_SET_ERR_MSG(extack, "cannot allocate the guest RAM (host or cgroup memory limit)");
 	return -ENOMEM;
 }
 
 void kestrel_mem_destroy(struct kestrel_mem *mem)
 {
-	mem_free_pages(mem, mem->nr_pages);
-	mem_free_arrays(mem);
+	mem_free(mem, mem->nr_chunks);
 }
 
 bool kestrel_mem_gpa_to_off(const struct kestrel_mem *mem, u64 gpa, u64 *off)
@@ -127,7 +161,7 @@ static int mem_copy(const struct kestrel_mem *mem, u64 gpa, void *buf,
 
 		if (!kestrel_mem_gpa_to_off(mem, gpa, &off))
 			return -EFAULT;
-		va = page_address(mem->pages[off >> PAGE_SHIFT]) +
+		va = page_address(kestrel_mem_page(mem, off >> PAGE_SHIFT)) +
 		     offset_in_page(off);
 		if (write)
 			memcpy(va, buf, n);
@@ -157,7 +191,7 @@ void kestrel_mem_clear(struct kestrel_mem *mem)
 	unsigned long i;
 
 	for (i = 0; i < mem->nr_pages; i++) {
-		clear_highpage(mem->pages[i]);
+		clear_highpage(kestrel_mem_page(mem, i));
 		if (!(i & 511))
 			cond_resched();
 	}
@@ -170,7 +204,7 @@ static vm_fault_t kestrel_mem_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= mem->nr_pages)
 		return VM_FAULT_SIGBUS;
-	page = mem->pages[vmf->pgoff];
+	page = kestrel_mem_page(mem, vmf->pgoff);
 	get_page(page);
 	vmf->page = page;
 	return 0;

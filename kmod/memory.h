@@ -9,24 +9,58 @@
  * Lifetime: created with the domain, freed with the domain's last
  * reference.  Pages are plain order-0 pages (large allocations are split)
  * so that a user mapping holds its own reference to each page it maps and
- * outlives the domain safely.  The page array never changes after
+ * outlives the domain safely.  The chunk table never changes after
  * creation: readers need no lock.
  */
 #ifndef KESTREL_MEMORY_H
 #define KESTREL_MEMORY_H
 
 #include <linux/types.h>
-#include <linux/mm_types.h>
+#include <linux/mm.h>
 
 struct netlink_ext_ack;
+
+/*
+ * RAM comes in 2 MiB chunks (by RAM offset).  A chunk that got a 2 MiB
+ * allocation keeps only its first page (split: the rest follow it); one
+ * that did not, or the short last chunk, keeps an array of its 4 KiB
+ * pages.  So the bookkeeping is 16 bytes per 2 MiB when the host has
+ * large pages to give, and 8 bytes per 4 KiB more where it had not.
+ */
+struct kestrel_mem_chunk {
+	struct page *head;		/* 2 MiB contiguous; else NULL */
+	struct page **small;		/* without head: its pages */
+};
 
 struct kestrel_mem {
 	u64 size;			/* bytes, a multiple of PAGE_SIZE */
 	unsigned long nr_pages;
-	struct page **pages;		/* by RAM offset >> PAGE_SHIFT */
-	unsigned long *large;		/* bit per 2 MiB chunk: contiguous */
+	unsigned long nr_chunks;
+	struct kestrel_mem_chunk *chunks;
 	unsigned long nr_large;		/* chunks that got a 2 MiB page */
 };
+
+#define KESTREL_MEM_CHUNK_ORDER	(21 - PAGE_SHIFT)
+#define KESTREL_MEM_CHUNK_PAGES	(1UL << KESTREL_MEM_CHUNK_ORDER)
+
+/* The page at RAM offset @idx << PAGE_SHIFT; @idx < nr_pages. */
+static inline struct page *kestrel_mem_page(const struct kestrel_mem *mem,
+					    unsigned long idx)
+{
+	const struct kestrel_mem_chunk *c =
+		&mem->chunks[idx / KESTREL_MEM_CHUNK_PAGES];
+
+	if (c->head)
+		return nth_page(c->head, idx % KESTREL_MEM_CHUNK_PAGES);
+	return c->small[idx % KESTREL_MEM_CHUNK_PAGES];
+}
+
+/* Whether the chunk holding RAM offset @off is one 2 MiB page. */
+static inline bool kestrel_mem_chunk_large(const struct kestrel_mem *mem,
+					   u64 off)
+{
+	return mem->chunks[off >> 21].head;
+}
 
 int kestrel_mem_create(struct kestrel_mem *mem, u64 size,
 		       struct netlink_ext_ack *extack);

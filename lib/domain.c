@@ -689,12 +689,14 @@ static int domain_action(struct kestrel_conn *c, uint8_t cmd, uint32_t id,
 
 int kestrel_domain_start(struct kestrel_conn *c, uint32_t id)
 {
-	return kestrel_domain_start_boot(c, id, NULL, 0);
+	return kestrel_domain_start_boot(c, id, NULL, 0, NULL, 0);
 }
 
 int kestrel_domain_start_boot(struct kestrel_conn *c, uint32_t id,
 			      const struct kestrel_mem_region *regions,
-			      unsigned int nr)
+			      unsigned int nr,
+			      const struct kestrel_boot_file *files,
+			      unsigned int nr_files)
 {
 	struct nlmsghdr *nlh;
 
@@ -704,10 +706,16 @@ int kestrel_domain_start_boot(struct kestrel_conn *c, uint32_t id,
 				    nr, KESTREL_MAX_BOOT_REGIONS);
 	if (nr && !regions)
 		return kestrel_fail(EINVAL, "boot image regions counted but not given");
+	if (nr_files > nr || (nr_files && !files))
+		return kestrel_fail(EINVAL, "boot files: %u given for %u boot regions",
+				    nr_files, nr);
 	nlh = domain_request(c, KESTREL_CMD_DOMAIN_START, id);
 	if (nr)
 		mnl_attr_put(nlh, KESTREL_A_DOM_BOOT_REGIONS,
 			     nr * sizeof(*regions), regions);
+	if (nr_files)
+		mnl_attr_put(nlh, KESTREL_A_DOM_BOOT_FILES,
+			     nr_files * sizeof(*files), files);
 	return domain_send(c, nlh, id, "DOMAIN_START");
 }
 

@@ -134,11 +134,15 @@ int kestrel_domain_start(struct kestrel_conn *conn, uint32_t id);
  * The first START of a domain whose RAM userspace loaded: @regions (at
  * most KESTREL_MAX_BOOT_REGIONS; @nr 0 is a plain start) are kept by the
  * module with the vCPU registers as the boot image that on_reboot =
- * restart and kestrel_domain_reset() re-apply.
+ * restart and kestrel_domain_reset() re-apply.  @files (at most @nr) are
+ * the regions that are ranges of open files (the kernel, the initrd): the
+ * module keeps those files instead of copies (struct kestrel_boot_file).
  */
 int kestrel_domain_start_boot(struct kestrel_conn *conn, uint32_t id,
 			      const struct kestrel_mem_region *regions,
-			      unsigned int nr);
+			      unsigned int nr,
+			      const struct kestrel_boot_file *files,
+			      unsigned int nr_files);
 int kestrel_domain_pause(struct kestrel_conn *conn, uint32_t id);
 int kestrel_domain_resume(struct kestrel_conn *conn, uint32_t id);
 int kestrel_domain_destroy(struct kestrel_conn *conn, uint32_t id);

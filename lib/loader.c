@@ -75,6 +75,8 @@ struct kestrel_boot_image {
 	uint8_t setup[sizeof(struct setup_header)];	/* the image's header */
 	size_t setup_len;				/* bytes of it present */
 	uint8_t *kernel;				/* protected-mode kernel */
+	int kernel_fd;					/* kept for the module */
+	uint64_t kernel_offset;				/* of @kernel in it */
 	int initrd_fd;					/* -1: no initrd */
 	char *cmdline;
 	bool acpi;
@@ -344,7 +346,10 @@ static int load_kernel(struct kestrel_boot_image *img, const char *path,
 	l->kernel_size = pm_size;
 	l->kernel_end = end;
 	l->entry = load + ENTRY_64_OFFSET;
-	err = 0;
+	/* The module keeps the file, not a copy, for reboots. */
+	img->kernel_fd = fd;
+	img->kernel_offset = setup_size;
+	return 0;
 out:
 	close(fd);
 	return err;
@@ -483,6 +488,7 @@ int kestrel_boot_image_load(const char *kernel_path, const char *initrd_path,
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return kestrel_fail(ENOMEM, "out of memory");
+	img->kernel_fd = -1;
 	img->initrd_fd = -1;
 	l = &img->layout;
 	l->ram_size = ram_size;
@@ -547,10 +553,31 @@ void kestrel_boot_image_layout(const struct kestrel_boot_image *img,
 	*layout = img->layout;
 }
 
+unsigned int kestrel_boot_image_files(const struct kestrel_boot_image *img,
+				      struct kestrel_boot_file *files)
+{
+	const struct kestrel_boot_layout *l = &img->layout;
+	unsigned int n = 0;
+
+	if (img->kernel_fd >= 0)
+		files[n++] = (struct kestrel_boot_file){
+			.gpa = l->kernel_addr, .size = l->kernel_size,
+			.offset = img->kernel_offset, .fd = img->kernel_fd,
+		};
+	if (img->initrd_fd >= 0 && l->initrd_size)
+		files[n++] = (struct kestrel_boot_file){
+			.gpa = l->initrd_addr, .size = l->initrd_size,
+			.offset = 0, .fd = img->initrd_fd,
+		};
+	return n;
+}
+
 void kestrel_boot_image_free(struct kestrel_boot_image *img)
 {
 	if (!img)
 		return;
+	if (img->kernel_fd >= 0)
+		close(img->kernel_fd);
 	if (img->initrd_fd >= 0)
 		close(img->initrd_fd);
 	free(img->kernel);

@@ -188,6 +188,15 @@ int kestrel_boot_image_write(const struct kestrel_boot_image *img,
 			     struct kestrel_regs *regs,
 			     struct kestrel_sregs *sregs);
 
+/*
+ * The regions of the image that are ranges of its files (the kernel, the
+ * initrd), with the image's open descriptors, for DOMAIN_START's
+ * KESTREL_A_DOM_BOOT_FILES: the module then keeps the files rather than
+ * copies.  @files has room for 2; returns how many were filled in.  The
+ * descriptors stay the image's.
+ */
+unsigned int kestrel_boot_image_files(const struct kestrel_boot_image *img,
+				      struct kestrel_boot_file *files);
 void kestrel_boot_image_free(struct kestrel_boot_image *img);
 
 /*

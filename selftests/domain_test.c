@@ -636,6 +636,74 @@ TEST_F(dom, bad_input_changes_nothing)
 	EXPECT_EQ(before, after);
 }
 
+/*
+ * Boot files (KESTREL_A_DOM_BOOT_FILES): the module keeps the file and
+ * checks at the first start that its bytes are those in RAM.  Each bad
+ * request is refused with a message and leaves the domain startable.
+ */
+TEST_F(dom, boot_files_checked_at_start)
+{
+	struct kestrel_mem_region r[2] = {
+		{ GUEST_CODE, 4096 }, { 0x100000, 64 * 1024 },
+	};
+	struct kestrel_boot_file f = {
+		.gpa = 0x100000, .size = 64 * 1024, .offset = 4096,
+	};
+	char path[] = "/tmp/kestrel-bootfile.XXXXXX";
+	static uint8_t buf[4096 + 64 * 1024];
+	struct kestrel_domain_info info;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = i * 7 + 3;
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	unlink(path);
+	ASSERT_EQ((ssize_t)sizeof(buf), write(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, guest_load(&self->g, 0, GUEST_LONG64,
+				GUEST_CODE_OF(g64_spin), 0));
+	memcpy(self->g.ram + 0x100000, buf + 4096, 64 * 1024);
+	self->g.ram[0x100000 + 100] ^= 1;	/* one byte differs */
+
+	f.fd = fd;
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->g.conn, self->g.id,
+						     r, 2, &f, 1));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "differ from those in guest RAM"))
+		TH_LOG("%s", kestrel_last_error());
+	self->g.ram[0x100000 + 100] ^= 1;
+	f.offset = sizeof(buf) - 100;		/* past the end of the file */
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->g.conn, self->g.id,
+						     r, 2, &f, 1));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "beyond the end"));
+	f.offset = 4096;
+	f.gpa += 4096;				/* no such region */
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->g.conn, self->g.id,
+						     r, 2, &f, 1));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "names no boot region"));
+	f.gpa -= 4096;
+	f.fd = 1000;				/* not open */
+	EXPECT_EQ(-EBADF, kestrel_domain_start_boot(self->g.conn, self->g.id,
+						    r, 2, &f, 1));
+	f.fd = fd;
+	f.flags = 1;
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->g.conn, self->g.id,
+						     r, 2, &f, 1));
+	f.flags = 0;
+	ASSERT_EQ(0, kestrel_domain_get(self->g.conn, self->g.id, &info, false));
+	EXPECT_EQ(KESTREL_STATE_SHUTOFF, info.state);
+
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->g.conn, self->g.id,
+					       r, 2, &f, 1))
+		TH_LOG("%s", kestrel_last_error());
+	close(fd);	/* the module holds its own reference */
+	/* A reset reads the file again: RAM the guest never wrote is back. */
+	memset(self->g.ram + 0x100000, 0, 64 * 1024);
+	ASSERT_EQ(0, kestrel_domain_reset(self->g.conn, self->g.id))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_EQ(0, memcmp(self->g.ram + 0x100000, buf + 4096, 64 * 1024));
+}
+
 TEST(destroy_halted_domain_is_prompt)
 {
 	struct guest g;

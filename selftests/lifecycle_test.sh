@@ -43,7 +43,7 @@ skip_rest() {
 	while [ $n -lt $plan ]; do skip "$1"; done
 	exit 0
 }
-plan=32
+plan=35
 
 echo "TAP version 13"
 echo "1..$plan"
@@ -211,6 +211,35 @@ id=$("$kestrel" domid "$dom" 2>/dev/null)
 pid=$(grep -lx "kestrel/$id:0" /proc/[0-9]*/comm 2>/dev/null | head -n 1 | cut -d/ -f3)
 allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/${pid:-0}/status" 2>/dev/null)
 check "vcpupin sets the vCPU thread's affinity (CPU $last)" test "$allowed" = "$last"
+"$kestrel" destroy "$dom" >/dev/null 2>&1
+
+# ---- the boot image keeps the kernel file, not a copy ----
+# A reset re-reads the kernel from the file the domain started with; once
+# that file changed it refuses, and the domain runs on untouched.
+
+cp "$kernel" "$tmp/vmlinuz"
+sed "s|<kernel>$kernel</kernel>|<kernel>$tmp/vmlinuz</kernel>|" "$tmp/linux.xml" >"$tmp/copy.xml"
+run create "$tmp/copy.xml"
+i=0
+while [ $i -lt 120 ] && ! "$kestrel" console "$dom" --dump 2>/dev/null | grep -q "Linux version"; do
+	sleep 1
+	i=$((i + 1))
+done
+run reset "$dom"
+i=0
+while [ $i -lt 120 ] && [ "$("$kestrel" console "$dom" --dump 2>/dev/null | grep -c "Linux version")" -lt 2 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+check "reset boots the kernel again from its file (a second 'Linux version')" \
+	test "$("$kestrel" console "$dom" --dump 2>/dev/null | grep -c "Linux version")" -ge 2
+touch -d '2001-01-01' "$tmp/vmlinuz"
+run reset "$dom"
+check "a reset after the kernel file changed is refused, saying why" \
+	sh -c 'test $0 -eq 1 && printf "%s\n" "$1" |
+	       grep -q "kernel or initrd file changed since the domain started"' "$rc" "$out"
+run domstate "$dom"
+check "...and the domain runs on" sh -c 'test "$0" = running || test "$0" = idle' "$out"
 "$kestrel" destroy "$dom" >/dev/null 2>&1
 
 [ $fails -eq 0 ]

@@ -92,17 +92,16 @@ static u64 *tdp_walk_alloc(struct kestrel_tdp *tdp, u64 gpa, int level)
 static int tdp_map_chunk(struct kestrel_tdp *tdp, const struct kestrel_mem *mem,
 			 u64 gpa, u64 off, u64 len)
 {
-	unsigned long chunk = off >> PMD_SHIFT;
 	u64 *table;
 	u64 i;
 
 	if (len == PMD_SIZE && IS_ALIGNED(gpa, PMD_SIZE) &&
-	    test_bit(chunk, mem->large)) {
+	    kestrel_mem_chunk_large(mem, off)) {
 		table = tdp_walk_alloc(tdp, gpa, 2);
 		if (!table)
 			return -ENOMEM;
 		table[(gpa >> PMD_SHIFT) & 511] =
-			tdp_leaf_entry(tdp, page_to_phys(mem->pages[off >> PAGE_SHIFT]),
+			tdp_leaf_entry(tdp, page_to_phys(kestrel_mem_page(mem, off >> PAGE_SHIFT)),
 				       true);
 		tdp->nr_2m++;
 		return 0;
@@ -113,7 +112,7 @@ static int tdp_map_chunk(struct kestrel_tdp *tdp, const struct kestrel_mem *mem,
 			return -ENOMEM;
 		table[((gpa + i) >> PAGE_SHIFT) & 511] =
 			tdp_leaf_entry(tdp,
-				       page_to_phys(mem->pages[(off + i) >> PAGE_SHIFT]),
+				       page_to_phys(kestrel_mem_page(mem, (off + i) >> PAGE_SHIFT)),
 				       false);
 		tdp->nr_4k++;
 	}

@@ -1147,7 +1147,7 @@ TEST_F(conn, start_carries_the_boot_regions)
 	};
 	const struct nlattr *a;
 
-	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, r, 3))
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, r, 3, NULL, 0))
 		TH_LOG("%s", kestrel_last_error());
 	EXPECT_EQ(KESTREL_CMD_DOMAIN_START, kestrel_msg_cmd(fake_reqh()));
 	EXPECT_EQ(7, mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ID)));
@@ -1159,20 +1159,45 @@ TEST_F(conn, start_carries_the_boot_regions)
 	/* A plain start has none. */
 	ASSERT_EQ(0, kestrel_domain_start(self->conn, 7));
 	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_BOOT_REGIONS));
-	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, NULL, 0));
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, NULL, 0, NULL, 0));
 	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_BOOT_REGIONS));
 
 	/* The uapi's maximum, and not one more. */
 	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, r,
-					       KESTREL_MAX_BOOT_REGIONS));
+					       KESTREL_MAX_BOOT_REGIONS, NULL, 0));
 	fake.nsent_kestrel = 0;
 	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->conn, 7, r,
-						     KESTREL_MAX_BOOT_REGIONS + 1));
-	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->conn, 7, NULL, 1));
+						     KESTREL_MAX_BOOT_REGIONS + 1,
+						     NULL, 0));
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->conn, 7, NULL, 1, NULL, 0));
 	EXPECT_EQ(0, fake.nsent_kestrel);
-	EXPECT_EQ(-ENOENT, kestrel_domain_start_boot(self->conn, 8, r, 1));
+	EXPECT_EQ(-ENOENT, kestrel_domain_start_boot(self->conn, 8, r, 1, NULL, 0));
 	EXPECT_STREQ("Domain not found: no domain with matching id 8",
 		     kestrel_last_error());
+}
+
+TEST_F(conn, start_carries_the_boot_files)
+{
+	struct kestrel_mem_region r[2] = { { 0x1000, 32 }, { 0x1000000, 0x800000 } };
+	struct kestrel_boot_file f[2] = {
+		{ .gpa = 0x1000000, .size = 0x800000, .offset = 0x4200, .fd = 5 },
+	};
+	const struct nlattr *a;
+
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, r, 2, f, 1))
+		TH_LOG("%s", kestrel_last_error());
+	a = req_attr(KESTREL_A_DOM_BOOT_FILES);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(sizeof(f[0]), mnl_attr_get_payload_len(a));
+	EXPECT_EQ(0, memcmp(f, mnl_attr_get_payload(a), sizeof(f[0])));
+	ASSERT_EQ(0, kestrel_domain_start_boot(self->conn, 7, r, 2, NULL, 0));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_BOOT_FILES));
+
+	/* More files than regions, or counted and missing: refused unsent. */
+	fake.nsent_kestrel = 0;
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->conn, 7, r, 1, f, 2));
+	EXPECT_EQ(-EINVAL, kestrel_domain_start_boot(self->conn, 7, r, 2, NULL, 1));
+	EXPECT_EQ(0, fake.nsent_kestrel);
 }
 
 TEST_F(conn, shutdown_reboot_and_reset_requests)

@@ -343,6 +343,7 @@ FIXTURE_TEARDOWN(loader)
 
 TEST_F(loader, debian_kernel_with_initrd_and_acpi)
 {
+	struct kestrel_boot_file files[2];
 	struct kestrel_acpi_config acpi;
 	struct kestrel_boot_layout l;
 	struct kestrel_regs r;
@@ -423,6 +424,24 @@ TEST_F(loader, debian_kernel_with_initrd_and_acpi)
 	EXPECT_LT(RAM - 4096, bp->hdr.ramdisk_image + initrd_len);
 	EXPECT_GE((uint64_t)fh->initrd_addr_max + 1, bp->hdr.ramdisk_image + initrd_len);
 	EXPECT_EQ(0, memcmp(self->ram + bp->hdr.ramdisk_image, initrd, initrd_len));
+
+	/* The kernel and initrd regions as file ranges, for the module. */
+	ASSERT_EQ(2, kestrel_boot_image_files(self->img, files));
+	for (i = 0; i < 2; i++) {
+		uint8_t *buf = malloc(files[i].size);
+
+		ASSERT_NE(NULL, buf);
+		ASSERT_EQ((ssize_t)files[i].size,
+			  pread(files[i].fd, buf, files[i].size, files[i].offset));
+		EXPECT_EQ(0, memcmp(self->ram + files[i].gpa, buf, files[i].size));
+		EXPECT_EQ(0, files[i].flags);
+		free(buf);
+	}
+	EXPECT_EQ(l.kernel_addr, files[0].gpa);
+	EXPECT_EQ(l.kernel_size, files[0].size);
+	EXPECT_EQ(setup, files[0].offset);
+	EXPECT_EQ(l.initrd_addr, files[1].gpa);
+	EXPECT_EQ(l.initrd_size, files[1].size);
 
 	check_gdt_and_regs(_metadata, self->ram, &l, &r, &s);
 	check_regions(_metadata, &l);

@@ -166,6 +166,26 @@ struct kestrel_mem_region {
 
 #define KESTREL_MAX_BOOT_REGIONS	16
 
+/*
+ * A boot region whose bytes are a range of a file (KESTREL_A_DOM_BOOT_FILES
+ * is an array of these, next to KESTREL_A_DOM_BOOT_REGIONS): the kernel
+ * image and the initrd.  Instead of copying such a region the kernel keeps
+ * a reference to the file and reads it again on reboot, so the boot image
+ * costs no memory beyond the page cache.  @gpa and @size name one of the
+ * boot regions exactly; @fd is the sender's descriptor of a regular file
+ * open for reading whose bytes at @offset equal the region's in guest RAM
+ * (checked).  A reboot finds the file as it was at the first start (size,
+ * modification and change times) or does not happen: the domain then
+ * shuts off as failed.  @flags is 0.
+ */
+struct kestrel_boot_file {
+	__u64 gpa;
+	__u64 size;
+	__u64 offset;
+	__s32 fd;
+	__u32 flags;
+};
+
 /* Exit reasons counted per domain (KESTREL_A_STAT_EXITS, indexed by these). */
 enum kestrel_exit_reason {
 	KESTREL_EXIT_CPUID,
@@ -194,6 +214,16 @@ enum kestrel_exit_reason {
  */
 #define KESTREL_MMIO_HOLE_START	0xc0000000ULL
 #define KESTREL_MMIO_HOLE_END	0x100000000ULL
+
+/*
+ * PCI in the MMIO hole: bus 0 only.  The 32-bit memory window from which
+ * BARs are assigned (inclusive end), and the ECAM (PCI Express enhanced
+ * configuration access) region of bus 0: 32 devices x 8 functions x 4 KiB.
+ */
+#define KESTREL_PCI_MMIO_START	0xc0000000ULL
+#define KESTREL_PCI_MMIO_END	0xdfffffffULL
+#define KESTREL_PCI_ECAM_BASE	0xe0000000ULL
+#define KESTREL_PCI_ECAM_SIZE	0x100000ULL
 
 /*
  * Hypercalls (VMMCALL on SVM, VMCALL on VMX): number in RAX, result in RAX.
@@ -330,6 +360,7 @@ enum kestrel_attr {
 	KESTREL_A_DOM_BOOT_REGIONS,	/* binary: struct kestrel_mem_region[] */
 	KESTREL_A_DOM_REBOOT,		/* flag: SHUTDOWN means reboot */
 	KESTREL_A_TSC_KHZ,		/* u32: guest TSC rate in kHz, 0 unknown */
+	KESTREL_A_DOM_BOOT_FILES,	/* binary: struct kestrel_boot_file[] */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
