@@ -29,7 +29,8 @@
 #define MADT_IOAPIC_LEN	12
 #define MADT_ISO_LEN	10
 #define MADT_NMI_LEN	6
-#define NR_TABLES	2		/* RSDT/XSDT entries: FADT, MADT */
+#define MCFG_LEN	(HDR_LEN + 8 + 16)	/* one allocation */
+#define NR_TABLES	3		/* RSDT/XSDT entries: FADT, MADT, MCFG */
 
 /* FADT Flags (ACPI 6.0, table 5-35). */
 #define FADT_WBINVD		(1u << 0)
@@ -64,6 +65,27 @@
 #define AML_DWORD_PREFIX	0x0c
 #define AML_QWORD_PREFIX	0x0e
 #define AML_PACKAGE_OP		0x12
+#define AML_BUFFER_OP		0x11
+#define AML_EXT_OP		0x5b
+#define AML_DEVICE_OP		0x82	/* after AML_EXT_OP */
+#define AML_ROOT_CHAR		'\\'
+#define AML_DUAL_NAME		0x2e
+
+/* Resource descriptors (ACPI 6.0, 6.4). */
+#define RES_IO			0x47	/* small: I/O port, 7 bytes */
+#define RES_END			0x79	/* small: end tag, 1 byte */
+#define RES_DWORD_ADDR		0x87	/* large: DWord address space */
+#define RES_WORD_ADDR		0x88	/* large: Word address space */
+#define RES_TYPE_MEM		0
+#define RES_TYPE_IO		1
+#define RES_TYPE_BUS		2
+#define RES_MIN_MAX_FIXED	0x0c	/* producer, positive decode */
+#define RES_IO_ENTIRE		0x03	/* ISA and non-ISA ranges */
+#define RES_MEM_RW		0x01	/* read/write, non-cacheable */
+
+/* EISAID("PNP0A08") and EISAID("PNP0A03"): "PNP" compressed, then 0A0x. */
+#define EISAID_PNP0A08		0x080ad041u
+#define EISAID_PNP0A03		0x030ad041u
 
 static void put8(uint8_t *p, uint8_t v)
 {
@@ -255,6 +277,125 @@ static size_t aml_pvpanic(uint8_t *p)
 	return sizeof(dev);
 }
 
+/* Name (NAME, Integer) */
+static size_t aml_name_int(uint8_t *p, const char seg[4], uint64_t v)
+{
+	size_t len = aml_name(p, seg);
+
+	if (v > 0xff && v <= 0xffffffff) {	/* EISA IDs: always a DWord */
+		p[len] = AML_DWORD_PREFIX;
+		put32(p + len + 1, v);
+		return len + 5;
+	}
+	return len + aml_integer(p + len, v);
+}
+
+/* Word address space descriptor: [@min, @max], producer, fixed. */
+static size_t res_word(uint8_t *p, uint8_t type, uint8_t tflags,
+		       uint16_t min, uint16_t max)
+{
+	p[0] = RES_WORD_ADDR;
+	put16(p + 1, 13);
+	p[3] = type;
+	p[4] = RES_MIN_MAX_FIXED;
+	p[5] = tflags;
+	put16(p + 6, 0);			/* granularity */
+	put16(p + 8, min);
+	put16(p + 10, max);
+	put16(p + 12, 0);			/* translation */
+	put16(p + 14, max - min + 1);		/* length */
+	return 16;
+}
+
+/* DWord memory descriptor: [@min, @max], producer, fixed, read/write. */
+static size_t res_dword_mem(uint8_t *p, uint32_t min, uint32_t max)
+{
+	p[0] = RES_DWORD_ADDR;
+	put16(p + 1, 23);
+	p[3] = RES_TYPE_MEM;
+	p[4] = RES_MIN_MAX_FIXED;
+	p[5] = RES_MEM_RW;
+	put32(p + 6, 0);			/* granularity */
+	put32(p + 10, min);
+	put32(p + 14, max);
+	put32(p + 18, 0);			/* translation */
+	put32(p + 22, max - min + 1);		/* length */
+	return 26;
+}
+
+/*
+ * The PCI host bridge (kmod dev/pci: bus 0, ECAM at KESTREL_PCI_ECAM_BASE
+ * as the MCFG says, mechanism #1 at 0xcf8):
+ *   Device (\_SB.PCI0) {
+ *     Name (_HID, EisaId ("PNP0A08"))	PCI Express root bridge
+ *     Name (_CID, EisaId ("PNP0A03"))	PCI root bridge
+ *     Name (_SEG, Zero)  Name (_BBN, Zero)  Name (_UID, Zero)
+ *     Name (_CRS, ResourceTemplate () {
+ *       WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *                      0, 0, 0, 0, 1)
+ *       IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
+ *       WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *               EntireRange, 0, 0x0000, 0x0CF7, 0, 0x0CF8)
+ *       WordIO (..., 0, 0x0D00, 0xFFFF, 0, 0xF300)
+ *       DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
+ *                    NonCacheable, ReadWrite, 0, KESTREL_PCI_MMIO_START,
+ *                    KESTREL_PCI_MMIO_END, 0, window size)
+ *     })
+ *   }
+ * The I/O windows pass every port but the configuration ports to the
+ * legacy devices behind the bridge; the memory window is where BARs live.
+ */
+static size_t aml_pci0(uint8_t *p)
+{
+	static const uint8_t name[] = {
+		AML_ROOT_CHAR, AML_DUAL_NAME, '_', 'S', 'B', '_', 'P', 'C', 'I', '0',
+	};
+	uint8_t body[256], res[128], pkglen[4];
+	size_t len = 0, rlen = 0, n;
+
+	rlen += res_word(res + rlen, RES_TYPE_BUS, 0, 0, 0);
+	res[rlen++] = RES_IO;
+	res[rlen++] = 0x01;			/* 16-bit decode */
+	put16(res + rlen, KESTREL_PCI_CFG_PORT);
+	put16(res + rlen + 2, KESTREL_PCI_CFG_PORT);
+	res[rlen + 4] = 1;			/* alignment */
+	res[rlen + 5] = 8;			/* length */
+	rlen += 6;
+	rlen += res_word(res + rlen, RES_TYPE_IO, RES_IO_ENTIRE, 0,
+			 KESTREL_PCI_CFG_PORT - 1);
+	rlen += res_word(res + rlen, RES_TYPE_IO, RES_IO_ENTIRE,
+			 KESTREL_PCI_CFG_PORT + 8, 0xffff);
+	rlen += res_dword_mem(res + rlen, KESTREL_PCI_MMIO_START,
+			      KESTREL_PCI_MMIO_END);
+	res[rlen++] = RES_END;
+	res[rlen++] = 0;			/* checksum: none */
+
+	memcpy(body, name, sizeof(name));
+	len = sizeof(name);
+	len += aml_name_int(body + len, "_HID", EISAID_PNP0A08);
+	len += aml_name_int(body + len, "_CID", EISAID_PNP0A03);
+	len += aml_name_int(body + len, "_SEG", 0);
+	len += aml_name_int(body + len, "_BBN", 0);
+	len += aml_name_int(body + len, "_UID", 0);
+	len += aml_name(body + len, "_CRS");
+	/* Buffer (rlen) { res }: BufferOp PkgLength BufferSize bytes */
+	body[len++] = AML_BUFFER_OP;
+	n = kestrel_aml_pkglength(pkglen, 2 + rlen);
+	memcpy(body + len, pkglen, n);
+	len += n;
+	body[len++] = AML_BYTE_PREFIX;
+	body[len++] = rlen;
+	memcpy(body + len, res, rlen);
+	len += rlen;
+
+	p[0] = AML_EXT_OP;
+	p[1] = AML_DEVICE_OP;
+	n = kestrel_aml_pkglength(pkglen, len);
+	memcpy(p + 2, pkglen, n);
+	memcpy(p + 2 + n, body, len);
+	return 2 + n + len;
+}
+
 /*
  * The DSDT's AML (without header):
  *   Name (_S5, Package (0x04) { S5, S5, Zero, Zero })
@@ -271,13 +412,14 @@ static size_t dsdt_aml(uint8_t *p)
 	len += aml_name(p + len, "_S5_");
 	len += aml_package(p + len, s5, 4);
 	len += aml_pvpanic(p + len);
+	len += aml_pci0(p + len);
 	return len;
 }
 
 /* ---- layout ---- */
 
 struct acpi_layout {
-	size_t rsdp, facs, rsdt, xsdt, fadt, madt, dsdt, end;
+	size_t rsdp, facs, rsdt, xsdt, fadt, madt, mcfg, dsdt, end;
 	size_t rsdt_len, xsdt_len, madt_len, dsdt_len;
 };
 
@@ -291,7 +433,7 @@ static size_t madt_len(const struct kestrel_acpi_config *cfg)
 static void layout(const struct kestrel_acpi_config *cfg, uint64_t gpa,
 		   struct acpi_layout *l)
 {
-	uint8_t aml[128];
+	uint8_t aml[512];
 
 	l->rsdp = 0;
 	l->facs = align_up(gpa + RSDP_LEN, 64) - gpa;
@@ -303,7 +445,8 @@ static void layout(const struct kestrel_acpi_config *cfg, uint64_t gpa,
 	l->xsdt = align_up(gpa + l->rsdt + l->rsdt_len, 16) - gpa;
 	l->fadt = align_up(gpa + l->xsdt + l->xsdt_len, 16) - gpa;
 	l->madt = align_up(gpa + l->fadt + FADT_LEN, 16) - gpa;
-	l->dsdt = align_up(gpa + l->madt + l->madt_len, 16) - gpa;
+	l->mcfg = align_up(gpa + l->madt + l->madt_len, 16) - gpa;
+	l->dsdt = align_up(gpa + l->mcfg + MCFG_LEN, 16) - gpa;
 	l->end = l->dsdt + l->dsdt_len;
 }
 
@@ -483,6 +626,22 @@ static void build_madt(uint8_t *t, const struct kestrel_acpi_config *cfg,
 	finish(t);
 }
 
+/*
+ * MCFG (PCI Firmware Specification 3.0, 4.1.2): one ECAM allocation,
+ * segment 0, buses 0-0.
+ */
+static void build_mcfg(uint8_t *t)
+{
+	uint8_t *e = t + HDR_LEN + 8;		/* after 8 reserved bytes */
+
+	header(t, "MCFG", MCFG_LEN, 1);
+	put64(e, KESTREL_PCI_ECAM_BASE);	/* Base Address */
+	put16(e + 8, 0);			/* PCI Segment Group */
+	put8(e + 10, 0);			/* Start Bus Number */
+	put8(e + 11, 0);			/* End Bus Number */
+	finish(t);
+}
+
 static void build_dsdt(uint8_t *t, size_t len)
 {
 	header(t, "DSDT", len, 2);
@@ -516,8 +675,10 @@ int kestrel_acpi_build(const struct kestrel_acpi_config *cfg, uint8_t *buf,
 	build_dsdt(buf + l.dsdt, l.dsdt_len);
 	build_fadt(buf + l.fadt, cfg, gpa + l.facs, gpa + l.dsdt);
 	build_madt(buf + l.madt, cfg, l.madt_len);
+	build_mcfg(buf + l.mcfg);
 	tables[0] = gpa + l.fadt;
 	tables[1] = gpa + l.madt;
+	tables[2] = gpa + l.mcfg;
 	build_sdt(buf + l.rsdt, "RSDT", tables, 4);
 	build_sdt(buf + l.xsdt, "XSDT", tables, 8);
 	build_rsdp(buf + l.rsdp, gpa + l.rsdt, gpa + l.xsdt);

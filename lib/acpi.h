@@ -10,7 +10,7 @@
  *         scan expects); points at both the RSDT and the XSDT.
  *   FACS  64 bytes, 64-byte aligned: required on a platform that is not
  *         hardware-reduced (waking vector, global lock).
- *   RSDT, XSDT  the same two entries: FADT, MADT.
+ *   RSDT, XSDT  the same three entries: FADT, MADT, MCFG.
  *   FADT  revision 6.0 (276 bytes).  Full fixed hardware, not
  *         hardware-reduced: a PM1a event block (4 bytes), a PM1a control
  *         block (2 bytes) and a PM timer (4 bytes) at the configured I/O
@@ -28,8 +28,17 @@
  *         (bus-conforming: edge, active high) and SCI -> GSI sci_irq
  *         (level triggered, active high, as QEMU describes its SCI), and a
  *         Local APIC NMI on LINT1 of every processor.
+ *   MCFG  revision 1: one ECAM allocation at KESTREL_PCI_ECAM_BASE
+ *         (uapi/linux/kestrel.h), segment 0, buses 0-0.  lib/loader.c
+ *         reserves the same range in the e820 map (Linux uses MMCONFIG
+ *         only when it is reserved there or by a motherboard resource).
  *   DSDT  revision 2 (64-bit integers), AML: Name (_S5, Package () {
- *         KESTREL_ACPI_SLP_TYP_S5, KESTREL_ACPI_SLP_TYP_S5, 0, 0 }).
+ *         KESTREL_ACPI_SLP_TYP_S5, KESTREL_ACPI_SLP_TYP_S5, 0, 0 }), the
+ *         pvpanic device \_SB.PEVT and the PCI host bridge \_SB.PCI0
+ *         (PNP0A08, compatible PNP0A03; segment 0, bus 0) whose _CRS holds
+ *         bus 0-0, the configuration ports 0xcf8-0xcff (consumed), the
+ *         I/O windows 0x0000-0x0cf7 and 0x0d00-0xffff and the memory
+ *         window KESTREL_PCI_MMIO_START-KESTREL_PCI_MMIO_END.
  *
  * Contract with the emulated PM device (kmod dev/acpi_pm):
  *   - PM1a_EVT_BLK: PM1_STS (2 bytes) then PM1_EN (2 bytes).  PWRBTN_STS
@@ -67,6 +76,7 @@ extern "C" {
 #define KESTREL_ACPI_RESET_PORT		0xcf9
 #define KESTREL_ACPI_PVPANIC_PORT	0x505	/* QEMU's pvpanic port */
 #define KESTREL_ACPI_RESET_VALUE	0x06
+#define KESTREL_PCI_CFG_PORT		0xcf8	/* mechanism #1, 8 ports */
 
 /* SLP_TYP of \_S5 (soft off), as the PM1a_CNT emulation must recognise. */
 #define KESTREL_ACPI_SLP_TYP_S5		5

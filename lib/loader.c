@@ -181,6 +181,10 @@ int kestrel_e820_build(uint64_t ram_size, struct kestrel_e820_entry *table,
 		e[n++] = (struct kestrel_e820_entry){
 			KESTREL_BOOT_HIGH_START, low_end - KESTREL_BOOT_HIGH_START,
 			KESTREL_E820_RAM };
+	/* PCI ECAM: Linux uses the MCFG's region only when it is reserved */
+	e[n++] = (struct kestrel_e820_entry){ KESTREL_PCI_ECAM_BASE,
+					      KESTREL_PCI_ECAM_SIZE,
+					      KESTREL_E820_RESERVED };
 	e[n++] = (struct kestrel_e820_entry){ KESTREL_IOAPIC_ADDR, PAGE_SIZE,
 					      KESTREL_E820_RESERVED };
 	e[n++] = (struct kestrel_e820_entry){ KESTREL_LAPIC_ADDR, PAGE_SIZE,

@@ -48,12 +48,15 @@
  *   RAM       0 - 0x9fc00
  *   reserved  0x9fc00 - 0x100000
  *   RAM       0x100000 - min(RAM size, 3 GiB)
+ *   reserved  0xe0000000 - 0xe0100000 (PCI ECAM, bus 0; the MCFG's)
  *   reserved  0xfec00000 - 0xfec01000 (I/O APIC)
  *   reserved  0xfee00000 - 0xfee01000 (local APIC)
  *   RAM       4 GiB - 4 GiB + (RAM size - 3 GiB), when RAM exceeds 3 GiB
  * The rest of the MMIO hole (3 GiB - 0xfec00000) is left out of the map so
- * Linux sees it as the gap for device MMIO (virtio-mmio, later PCI BARs),
- * as real firmware does; reserving it all would leave Linux no PCI gap.
+ * Linux sees it as the gap for device MMIO (the PCI window 0xc0000000 -
+ * 0xdfffffff), as real firmware does; reserving it all would leave Linux
+ * no PCI gap.  The ECAM must be reserved: Linux ignores an MCFG region
+ * that neither e820 nor an ACPI motherboard resource reserves.
  *
  * The boot vCPU starts at the 64-bit entry (load address + 0x200) with
  * RSI = zero page, long mode (CR0 PE|MP|ET|NE|PG, CR4 PAE, EFER LME|LMA,

@@ -42,7 +42,7 @@ FIXTURE(acpi) {
 	struct kestrel_acpi_config cfg;
 	uint8_t *buf;
 	uint64_t rsdp;
-	uint8_t *fadt, *madt, *dsdt, *facs;
+	uint8_t *fadt, *madt, *mcfg, *dsdt, *facs;
 };
 
 FIXTURE_VARIANT(acpi) {
@@ -90,7 +90,7 @@ FIXTURE_TEARDOWN(acpi)
 	free(self->buf);
 }
 
-/* RSDP -> XSDT/RSDT -> FADT, MADT; FADT -> DSDT, FACS. */
+/* RSDP -> XSDT/RSDT -> FADT, MADT, MCFG; FADT -> DSDT, FACS. */
 static void walk(struct __test_metadata *_metadata, FIXTURE_DATA(acpi) *self)
 {
 	uint8_t *rsdp = self->buf, *xsdt, *rsdt;
@@ -105,12 +105,14 @@ static void walk(struct __test_metadata *_metadata, FIXTURE_DATA(acpi) *self)
 	rsdt = table(_metadata, self->buf, get32(rsdp + 16), "RSDT");
 	ASSERT_NE(NULL, xsdt);
 	ASSERT_NE(NULL, rsdt);
-	ASSERT_EQ(36 + 2 * 8, get32(xsdt + 4));
-	ASSERT_EQ(36 + 2 * 4, get32(rsdt + 4));
-	for (i = 0; i < 2; i++)
+	ASSERT_EQ(36 + 3 * 8, get32(xsdt + 4));
+	ASSERT_EQ(36 + 3 * 4, get32(rsdt + 4));
+	for (i = 0; i < 3; i++)
 		ASSERT_EQ(get64(xsdt + 36 + 8 * i), get32(rsdt + 36 + 4 * i));
 	self->fadt = table(_metadata, self->buf, get64(xsdt + 36), "FACP");
 	self->madt = table(_metadata, self->buf, get64(xsdt + 44), "APIC");
+	self->mcfg = table(_metadata, self->buf, get64(xsdt + 52), "MCFG");
+	ASSERT_NE(NULL, self->mcfg);
 	ASSERT_NE(NULL, self->fadt);
 	ASSERT_NE(NULL, self->madt);
 	self->dsdt = table(_metadata, self->buf, get64(self->fadt + 140), "DSDT");
@@ -258,9 +260,59 @@ TEST_F(acpi, dsdt_has_s5)
 
 	walk(_metadata, self);
 	EXPECT_EQ(2, self->dsdt[8]);		/* 64-bit integers */
-	/* \_S5, then the pvpanic device (47 bytes of AML) */
-	ASSERT_EQ(36 + sizeof(s5) + 47, get32(self->dsdt + 4));
+	/* \_S5, then the pvpanic device (47 bytes of AML), then PCI0 */
+	ASSERT_LT(36 + sizeof(s5) + 47, get32(self->dsdt + 4));
 	EXPECT_EQ(0, memcmp(self->dsdt + 36, s5, sizeof(s5)));
+	EXPECT_EQ(0, memcmp(self->dsdt + 36 + sizeof(s5) + 47, "\x5b\x82", 2));
+}
+
+TEST_F(acpi, mcfg)
+{
+	const uint8_t *e;
+
+	walk(_metadata, self);
+	EXPECT_EQ(60, get32(self->mcfg + 4));
+	EXPECT_EQ(1, self->mcfg[8]);
+	EXPECT_EQ(0, get64(self->mcfg + 36));		/* reserved */
+	e = self->mcfg + 44;
+	EXPECT_EQ(KESTREL_PCI_ECAM_BASE, get64(e));
+	EXPECT_EQ(0, get16(e + 8));			/* segment */
+	EXPECT_EQ(0, e[10]);				/* buses 0-0 */
+	EXPECT_EQ(0, e[11]);
+	EXPECT_EQ(0, get32(e + 12));
+}
+
+/* The PCI0 _CRS: the resource template's bytes, found by their start. */
+TEST_F(acpi, pci0_resources)
+{
+	static const uint8_t crs[] = {
+		/* WordBusNumber 0-0 */
+		0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+		/* IO (Decode16, 0xcf8, 0xcf8, 1, 8) */
+		0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+		/* WordIO 0x0000-0x0cf7 */
+		0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x00, 0xf7, 0x0c,
+		0, 0, 0xf8, 0x0c,
+		/* WordIO 0x0d00-0xffff */
+		0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x0d, 0xff, 0xff,
+		0, 0, 0x00, 0xf3,
+		/* DWordMemory 0xc0000000-0xdfffffff */
+		0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0,
+		0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf,
+		0, 0, 0, 0, 0x00, 0x00, 0x00, 0x20,
+		0x79, 0x00,
+	};
+	static const uint8_t hid[] = {
+		0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08,
+		0x08, '_', 'C', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+	};
+	uint32_t len;
+
+	walk(_metadata, self);
+	len = get32(self->dsdt + 4);
+	EXPECT_NE(NULL, memmem(self->dsdt, len, crs, sizeof(crs)));
+	EXPECT_NE(NULL, memmem(self->dsdt, len, hid, sizeof(hid)));
+	EXPECT_NE(NULL, memmem(self->dsdt, len, "\\\x2e_SB_PCI0", 10));
 }
 
 /* ---- with acpica-tools ---- */
@@ -330,9 +382,9 @@ static char *slurp(const char *path)
 
 TEST_F(acpi, iasl_disassembles_every_table)
 {
-	static const char *const names[] = { "facp", "apic", "dsdt" };
+	static const char *const names[] = { "facp", "apic", "dsdt", "mcfg" };
 	char dir[] = "/tmp/kestrel-acpi-XXXXXX", cmd[512], path[300], *out, *dsl;
-	const uint8_t *tables[3];
+	const uint8_t *tables[4];
 	unsigned int i;
 
 	if (!have("iasl"))
@@ -341,8 +393,9 @@ TEST_F(acpi, iasl_disassembles_every_table)
 	tables[0] = self->fadt;
 	tables[1] = self->madt;
 	tables[2] = self->dsdt;
+	tables[3] = self->mcfg;
 	ASSERT_NE(NULL, mkdtemp(dir));
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s.dat", names[i]);
 		dump(dir, path, tables[i], get32(tables[i] + 4));
 		snprintf(cmd, sizeof(cmd), "cd %s && iasl -d %s.dat 2>&1",
@@ -377,6 +430,27 @@ TEST_F(acpi, iasl_disassembles_every_table)
 			EXPECT_NE(NULL, strstr(dsl, "Name (_HID, \"QEMU0001\")"))
 				TH_LOG("%s", dsl);
 			EXPECT_NE(NULL, strstr(dsl, "0x0505,             // Range Minimum"))
+				TH_LOG("%s", dsl);
+			/* The PCI host bridge. */
+			EXPECT_NE(NULL, strstr(dsl, "Device (\\_SB.PCI0)"))
+				TH_LOG("%s", dsl);
+			EXPECT_NE(NULL, strstr(dsl, "Name (_HID, EisaId (\"PNP0A08\")"))
+				TH_LOG("%s", dsl);
+			EXPECT_NE(NULL, strstr(dsl, "Name (_CID, EisaId (\"PNP0A03\")"))
+				TH_LOG("%s", dsl);
+			EXPECT_NE(NULL, strstr(dsl, "WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,"))
+				TH_LOG("%s", dsl);
+			EXPECT_NE(NULL, strstr(dsl, "DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,"))
+				TH_LOG("%s", dsl);
+			EXPECT_NE(NULL, strstr(dsl, "0xDFFFFFFF,         // Range Maximum"))
+				TH_LOG("%s", dsl);
+			EXPECT_NE(NULL, strstr(dsl, "0x0D00,             // Range Minimum"))
+				TH_LOG("%s", dsl);
+			break;
+		case 3:
+			EXPECT_NE(NULL, strstr(dsl, "Base Address : 00000000E0000000"))
+				TH_LOG("%s", dsl);
+			EXPECT_NE(NULL, strstr(dsl, "End Bus Number : 00"))
 				TH_LOG("%s", dsl);
 			break;
 		}

@@ -142,7 +142,7 @@ static void check_e820(struct __test_metadata *_metadata,
 {
 	uint64_t ram = 0, low_end = ram_size < KESTREL_MMIO_HOLE_START ?
 				  ram_size : KESTREL_MMIO_HOLE_START;
-	bool ioapic = false, lapic = false, high = false;
+	bool ioapic = false, lapic = false, high = false, ecam = false;
 	int i;
 
 	ASSERT_LT(0, n);
@@ -171,6 +171,16 @@ static void check_e820(struct __test_metadata *_metadata,
 			lapic = e[i].type == KESTREL_E820_RESERVED;
 		if (e[i].addr == KESTREL_MMIO_HOLE_END)
 			high = true;
+		/* the PCI ECAM, exactly, so the PCI window stays a gap */
+		if (e[i].addr <= KESTREL_PCI_ECAM_BASE &&
+		    e[i].addr + e[i].size > KESTREL_PCI_ECAM_BASE) {
+			ecam = e[i].type == KESTREL_E820_RESERVED;
+			EXPECT_EQ(KESTREL_PCI_ECAM_BASE, e[i].addr);
+			EXPECT_EQ(KESTREL_PCI_ECAM_SIZE, e[i].size);
+		}
+		EXPECT_FALSE(e[i].addr <= KESTREL_PCI_MMIO_END &&
+			     e[i].addr + e[i].size > KESTREL_PCI_MMIO_START)
+			TH_LOG("entry %d covers the PCI window", i);
 	}
 	/* First entry: RAM from 0; reserved 0x9fc00-1 MiB (ACPI inside). */
 	EXPECT_EQ(0, e[0].addr);
@@ -181,6 +191,7 @@ static void check_e820(struct __test_metadata *_metadata,
 	EXPECT_EQ(ram_size - (0x100000 - KESTREL_BOOT_EBDA_START), ram);
 	EXPECT_TRUE(ioapic);
 	EXPECT_TRUE(lapic);
+	EXPECT_TRUE(ecam);
 	EXPECT_EQ(ram_size > KESTREL_MMIO_HOLE_START, high);
 }
 
@@ -690,11 +701,14 @@ TEST(e820_maps)
 		check_e820(_metadata, e, n, sizes[i]);
 	}
 	n = kestrel_e820_build(8 * GiB, e, KESTREL_E820_MAX);
-	ASSERT_EQ(6, n);
+	ASSERT_EQ(7, n);
 	EXPECT_EQ(0x100000, e[2].addr);
 	EXPECT_EQ(3 * GiB - 0x100000, e[2].size);
-	EXPECT_EQ(4 * GiB, e[5].addr);
-	EXPECT_EQ(5 * GiB, e[5].size);
+	EXPECT_EQ(KESTREL_PCI_ECAM_BASE, e[3].addr);
+	EXPECT_EQ(KESTREL_PCI_ECAM_SIZE, e[3].size);
+	EXPECT_EQ(KESTREL_E820_RESERVED, e[3].type);
+	EXPECT_EQ(4 * GiB, e[6].addr);
+	EXPECT_EQ(5 * GiB, e[6].size);
 
 	EXPECT_EQ(-EINVAL, kestrel_e820_build(MiB - 4096, e, KESTREL_E820_MAX));
 	EXPECT_EQ(-ENOSPC, kestrel_e820_build(8 * GiB, e, 5));

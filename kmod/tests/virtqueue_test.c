@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The split virtqueue (kmod/virtio/virtqueue.c) against a driver model
+ * written here: descriptor tables, the available ring and the used ring in
+ * a fake guest RAM with a hole that is not RAM.  Well-formed chains, event
+ * index and flag based suppression (with 16-bit wraparound), every
+ * malformed case, and a fuzz loop over random rings.
+ */
+#include "kshim.h"
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "../virtio/virtqueue.c"
+
+#include <stdlib.h>
+
+#include "kselftest_harness.h"
+
+/* Fake guest RAM: [0, RAM_SIZE) but the hole [HOLE_START, HOLE_END). */
+#define RAM_SIZE	(1u << 20)
+#define HOLE_START	0x80000u
+#define HOLE_END	0x90000u
+
+struct kestrel_mem {
+	u8 *ram;
+	unsigned long faults;		/* accesses refused */
+};
+
+static bool ram_ok(const struct kestrel_mem *mem, u64 gpa, u64 len)
+{
+	if (!len || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+		return false;
+	return gpa + len <= HOLE_START || gpa >= HOLE_END;
+}
+
+static int vq_ram_read(const struct kestrel_mem *mem, u64 gpa, void *buf,
+		       u32 len)
+{
+	if (!ram_ok(mem, gpa, len)) {
+		((struct kestrel_mem *)mem)->faults++;
+		return -EFAULT;
+	}
+	memcpy(buf, mem->ram + gpa, len);
+	return 0;
+}
+
+static int vq_ram_write(const struct kestrel_mem *mem, u64 gpa,
+			const void *buf, u32 len)
+{
+	if (!ram_ok(mem, gpa, len)) {
+		((struct kestrel_mem *)mem)->faults++;
+		return -EFAULT;
+	}
+	memcpy(mem->ram + gpa, buf, len);
+	return 0;
+}
+
+static int vq_ram_load16(const struct kestrel_mem *mem, u64 gpa, u16 *val)
+{
+	__le16 v;
+
+	if (gpa & 1)
+		abort();		/* the kernel's would WARN */
+	if (vq_ram_read(mem, gpa, &v, 2))
+		return -EFAULT;
+	*val = le16_to_cpu(v);
+	return 0;
+}
+
+static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
+{
+	__le16 v = cpu_to_le16(val);
+
+	if (gpa & 1)
+		abort();
+	return vq_ram_write(mem, gpa, &v, 2);
+}
+
+/* ---- the driver model ---- */
+
+#define DESC_GPA	0x1000u
+#define AVAIL_GPA	0x9000u
+#define USED_GPA	0xa000u
+#define TABLE_GPA	0x20000u	/* indirect tables */
+#define BUF_GPA		0x40000u	/* data buffers */
+#define QSIZE		16
+
+#define F_NEXT		KESTREL_VRING_DESC_F_NEXT
+#define F_WRITE		KESTREL_VRING_DESC_F_WRITE
+#define F_INDIRECT	KESTREL_VRING_DESC_F_INDIRECT
+#define FEAT_INDIRECT	(1ULL << KESTREL_VIRTIO_F_INDIRECT_DESC)
+#define FEAT_EVENT_IDX	(1ULL << KESTREL_VIRTIO_F_EVENT_IDX)
+
+struct drv {
+	struct kestrel_mem mem;
+	struct kestrel_virtio_queue q;
+	struct kestrel_vq vq;
+	struct kestrel_vq_seg segs[2 * QSIZE];
+	struct kestrel_vq_chain chain;
+	u16 avail_idx;
+};
+
+static void put16(struct drv *d, u64 gpa, u16 v)
+{
+	__le16 x = cpu_to_le16(v);
+
+	memcpy(d->mem.ram + gpa, &x, 2);
+}
+
+static u16 get16(struct drv *d, u64 gpa)
+{
+	__le16 x;
+
+	memcpy(&x, d->mem.ram + gpa, 2);
+	return le16_to_cpu(x);
+}
+
+static u32 get32(struct drv *d, u64 gpa)
+{
+	__le32 x;
+
+	memcpy(&x, d->mem.ram + gpa, 4);
+	return le32_to_cpu(x);
+}
+
+static void set_desc(struct drv *d, u64 table, u16 i, u64 addr, u32 len,
+		     u16 flags, u16 next)
+{
+	struct vq_desc x = {
+		.addr = cpu_to_le64(addr),
+		.len = cpu_to_le32(len),
+		.flags = cpu_to_le16(flags),
+		.next = cpu_to_le16(next),
+	};
+
+	memcpy(d->mem.ram + table + 16 * (u64)i, &x, sizeof(x));
+}
+
+/* Expose @head: ring entry, then idx. */
+static void avail_add(struct drv *d, u16 head)
+{
+	put16(d, AVAIL_GPA + 4 + 2 * (d->avail_idx % d->q.size), head);
+	d->avail_idx++;
+	put16(d, AVAIL_GPA + 2, d->avail_idx);
+}
+
+static u16 used_idx(struct drv *d)
+{
+	return get16(d, USED_GPA + 2);
+}
+
+static u32 used_id(struct drv *d, u16 i)
+{
+	return get32(d, USED_GPA + 4 + 8 * (i % d->q.size));
+}
+
+static u32 used_len(struct drv *d, u16 i)
+{
+	return get32(d, USED_GPA + 8 + 8 * (i % d->q.size));
+}
+
+static void set_used_event(struct drv *d, u16 v)
+{
+	put16(d, AVAIL_GPA + 4 + 2 * d->q.size, v);
+}
+
+static u16 avail_event(struct drv *d)
+{
+	return get16(d, USED_GPA + 4 + 8 * d->q.size);
+}
+
+static void drv_setup(struct drv *d, u16 size)
+{
+	memset(d, 0, sizeof(*d));
+	d->mem.ram = calloc(1, RAM_SIZE);
+	if (!d->mem.ram)
+		abort();
+	d->q.size = size;
+	d->q.enabled = true;
+	d->q.desc = DESC_GPA;
+	d->q.driver = AVAIL_GPA;
+	d->q.device = USED_GPA;
+	d->chain.segs = d->segs;
+	d->chain.max_segs = 2 * QSIZE;
+	kshim_warnings = 0;
+}
+
+static int drv_init(struct drv *d, u64 features)
+{
+	return kestrel_vq_init(&d->vq, &d->mem, &d->q, features, "test vq");
+}
+
+static int pop(struct drv *d)
+{
+	return kestrel_vq_pop(&d->vq, &d->chain);
+}
+
+FIXTURE(vq) {
+	struct drv d;
+};
+
+FIXTURE_SETUP(vq)
+{
+	drv_setup(&self->d, QSIZE);
+	ASSERT_EQ(0, drv_init(&self->d, FEAT_INDIRECT));
+}
+
+FIXTURE_TEARDOWN(vq)
+{
+	free(self->d.mem.ram);
+}
+
+/* The queue is broken for @err, returned @ret, and said so once. */
+#define EXPECT_BROKEN(d, ret, expect_ret, err) do { \
+	EXPECT_EQ(expect_ret, ret); \
+	EXPECT_EQ(err, kestrel_vq_error(&(d)->vq)); \
+	EXPECT_EQ(1, kshim_warnings); \
+	EXPECT_EQ(-EIO, pop(d)); \
+	EXPECT_EQ(-EIO, kestrel_vq_push(&(d)->vq, 0, 0)); \
+	EXPECT_FALSE(kestrel_vq_should_interrupt(&(d)->vq)); \
+	EXPECT_EQ(1, kshim_warnings); \
+} while (0)
+
+TEST_F(vq, empty)
+{
+	EXPECT_EQ(0, pop(&self->d));
+	EXPECT_EQ(0, pop(&self->d));
+	EXPECT_EQ(0, kshim_warnings);
+}
+
+TEST_F(vq, simple_chain)
+{
+	struct drv *d = &self->d;
+
+	set_desc(d, DESC_GPA, 3, BUF_GPA, 100, F_WRITE, 0);
+	avail_add(d, 3);
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(3, d->chain.head);
+	EXPECT_EQ(0, d->chain.n_out);
+	EXPECT_EQ(1, d->chain.n_in);
+	EXPECT_EQ(100, d->chain.in_len);
+	EXPECT_EQ(0, d->chain.out_len);
+	EXPECT_EQ(BUF_GPA, d->segs[0].gpa);
+	EXPECT_EQ(100, d->segs[0].len);
+	EXPECT_TRUE(d->segs[0].write);
+	EXPECT_EQ(0, pop(d));
+
+	EXPECT_EQ(0, used_idx(d));
+	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 3, 42));
+	EXPECT_EQ(1, used_idx(d));
+	EXPECT_EQ(3, used_id(d, 0));
+	EXPECT_EQ(42, used_len(d, 0));
+	EXPECT_EQ(0, kshim_warnings);
+}
+
+TEST_F(vq, read_and_write_parts)
+{
+	struct drv *d = &self->d;
+	u8 in[40], out[64];
+	int i;
+
+	/* 10 + 30 readable, 16 + 48 writable, out of order in the table */
+	set_desc(d, DESC_GPA, 5, BUF_GPA, 10, F_NEXT, 2);
+	set_desc(d, DESC_GPA, 2, BUF_GPA + 0x100, 30, F_NEXT, 9);
+	set_desc(d, DESC_GPA, 9, BUF_GPA + 0x200, 16, F_NEXT | F_WRITE, 0);
+	set_desc(d, DESC_GPA, 0, BUF_GPA + 0x300, 48, F_WRITE, 7);
+	for (i = 0; i < 10; i++)
+		d->mem.ram[BUF_GPA + i] = i;
+	for (i = 0; i < 30; i++)
+		d->mem.ram[BUF_GPA + 0x100 + i] = 10 + i;
+	avail_add(d, 5);
+
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(5, d->chain.head);
+	EXPECT_EQ(2, d->chain.n_out);
+	EXPECT_EQ(2, d->chain.n_in);
+	EXPECT_EQ(40, d->chain.out_len);
+	EXPECT_EQ(64, d->chain.in_len);
+	EXPECT_FALSE(d->segs[1].write);
+	EXPECT_TRUE(d->segs[2].write);
+
+	/* readable part, whole and from an offset across segments */
+	memset(in, 0xff, sizeof(in));
+	EXPECT_EQ(40, kestrel_vq_copy_from_chain(&d->vq, &d->chain, 0, in, 40));
+	for (i = 0; i < 40; i++)
+		EXPECT_EQ(i, in[i]);
+	memset(in, 0xff, sizeof(in));
+	EXPECT_EQ(32, kestrel_vq_copy_from_chain(&d->vq, &d->chain, 8, in,
+						 sizeof(in)));
+	EXPECT_EQ(8, in[0]);
+	EXPECT_EQ(39, in[31]);
+	EXPECT_EQ(0, kestrel_vq_copy_from_chain(&d->vq, &d->chain, 40, in, 1));
+
+	/* writable part: 20 bytes at offset 10 straddle both segments */
+	for (i = 0; i < 64; i++)
+		out[i] = 0x80 + i;
+	EXPECT_EQ(20, kestrel_vq_copy_to_chain(&d->vq, &d->chain, 10, out, 20));
+	EXPECT_EQ(0, d->mem.ram[BUF_GPA + 0x200 + 9]);
+	EXPECT_EQ(0x80, d->mem.ram[BUF_GPA + 0x200 + 10]);
+	EXPECT_EQ(0x85, d->mem.ram[BUF_GPA + 0x200 + 15]);
+	EXPECT_EQ(0x86, d->mem.ram[BUF_GPA + 0x300]);
+	EXPECT_EQ(0x93, d->mem.ram[BUF_GPA + 0x300 + 13]);
+	EXPECT_EQ(0, d->mem.ram[BUF_GPA + 0x300 + 14]);
+	/* more than the part holds: short count */
+	EXPECT_EQ(64, kestrel_vq_copy_to_chain(&d->vq, &d->chain, 0, out, 64));
+	EXPECT_EQ(0, kestrel_vq_copy_to_chain(&d->vq, &d->chain, 64, out, 8));
+	/* the readable part was not written */
+	EXPECT_EQ(0, d->mem.ram[BUF_GPA + 0]);
+	EXPECT_EQ(0, kshim_warnings);
+}
+
+TEST_F(vq, zero_length_buffers_skipped)
+{
+	struct drv *d = &self->d;
+
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 0, F_NEXT, 1);
+	set_desc(d, DESC_GPA, 1, BUF_GPA, 8, F_NEXT, 2);
+	set_desc(d, DESC_GPA, 2, 0xffffffffffffffffULL, 0, F_NEXT | F_WRITE, 3);
+	set_desc(d, DESC_GPA, 3, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(1, d->chain.n_out);
+	EXPECT_EQ(1, d->chain.n_in);
+	EXPECT_EQ(8, d->chain.out_len);
+	EXPECT_EQ(4, d->chain.in_len);
+}
+
+TEST_F(vq, longest_direct_chain)
+{
+	struct drv *d = &self->d;
+	int i;
+
+	for (i = 0; i < QSIZE; i++)
+		set_desc(d, DESC_GPA, i, BUF_GPA + i, 1,
+			 i < QSIZE - 1 ? F_NEXT : 0, (i + 1) % QSIZE);
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(QSIZE, d->chain.n_out);
+	EXPECT_EQ(QSIZE, d->chain.out_len);
+}
+
+TEST_F(vq, indirect)
+{
+	struct drv *d = &self->d;
+
+	set_desc(d, DESC_GPA, 4, TABLE_GPA, 3 * 16, F_INDIRECT | F_WRITE, 0);
+	set_desc(d, TABLE_GPA, 0, BUF_GPA, 12, F_NEXT, 2);
+	set_desc(d, TABLE_GPA, 2, BUF_GPA + 0x100, 20, F_NEXT | F_WRITE, 1);
+	set_desc(d, TABLE_GPA, 1, BUF_GPA + 0x200, 30, F_WRITE, 0);
+	avail_add(d, 4);
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(4, d->chain.head);
+	EXPECT_EQ(1, d->chain.n_out);
+	EXPECT_EQ(2, d->chain.n_in);
+	EXPECT_EQ(12, d->chain.out_len);
+	EXPECT_EQ(50, d->chain.in_len);
+	EXPECT_EQ(BUF_GPA + 0x200, d->segs[2].gpa);
+	EXPECT_EQ(0, kshim_warnings);
+}
+
+TEST_F(vq, direct_then_indirect)
+{
+	struct drv *d = &self->d;
+
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 8, F_NEXT, 1);
+	set_desc(d, DESC_GPA, 1, TABLE_GPA, QSIZE * 16, F_INDIRECT, 0);
+	set_desc(d, TABLE_GPA, 0, BUF_GPA + 8, 8, F_WRITE, 0);
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(1, d->chain.n_out);
+	EXPECT_EQ(1, d->chain.n_in);
+}
+
+TEST_F(vq, several_chains_in_order_and_unpop)
+{
+	struct drv *d = &self->d;
+	int i;
+
+	for (i = 0; i < QSIZE; i++) {
+		set_desc(d, DESC_GPA, i, BUF_GPA + 0x10 * i, i + 1, F_WRITE, 0);
+		avail_add(d, QSIZE - 1 - i);
+	}
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(QSIZE - 1, d->chain.head);
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(QSIZE - 2, d->chain.head);
+	kestrel_vq_unpop(&d->vq, 2);
+	for (i = 0; i < QSIZE; i++) {
+		ASSERT_EQ(1, pop(d));
+		EXPECT_EQ(QSIZE - 1 - i, d->chain.head);
+		EXPECT_EQ(QSIZE - i, d->chain.in_len);
+		ASSERT_EQ(0, kestrel_vq_push(&d->vq, d->chain.head, i));
+	}
+	EXPECT_EQ(0, pop(d));
+	EXPECT_EQ(QSIZE, used_idx(d));
+	for (i = 0; i < QSIZE; i++) {
+		EXPECT_EQ(QSIZE - 1 - i, used_id(d, i));
+		EXPECT_EQ(i, used_len(d, i));
+	}
+}
+
+/* Many rounds through the ring: the 16-bit indexes wrap. */
+TEST_F(vq, index_wraparound)
+{
+	struct drv *d = &self->d;
+	u32 round;
+
+	set_desc(d, DESC_GPA, 1, BUF_GPA, 4, F_WRITE, 0);
+	for (round = 0; round < 70000; round++) {
+		avail_add(d, 1);
+		ASSERT_EQ(1, pop(d));
+		ASSERT_EQ(0, kestrel_vq_push(&d->vq, 1, round));
+	}
+	EXPECT_EQ((u16)70000, used_idx(d));
+	EXPECT_EQ(69999, used_len(d, (u16)69999));
+}
+
+TEST(need_event_rule)
+{
+	/* event, new, old -> need */
+	static const struct { u16 e, n, o; bool need; } c[] = {
+		{ 0, 1, 0, true },		/* crossed exactly */
+		{ 0, 0, 0, false },		/* nothing new */
+		{ 5, 5, 0, false },		/* not yet past 5 */
+		{ 5, 6, 0, true },
+		{ 5, 10, 6, false },		/* passed before, old news */
+		{ 5, 10, 5, true },
+		{ 0xffff, 0, 0xfffe, true },	/* wraps */
+		{ 0xffff, 0xffff, 0xfffe, false },
+		{ 0xfffe, 2, 0xfff0, true },
+		{ 3, 2, 0xfff0, false },
+		{ 0xfff0, 2, 0xfff5, false },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		EXPECT_EQ(c[i].need, vq_need_event(c[i].e, c[i].n, c[i].o))
+			TH_LOG("case %u", i);
+}
+
+/* Set the device's and the driver's indexes to @idx (a ring in use). */
+static void start_at(struct drv *d, u16 idx)
+{
+	d->vq.last_avail = d->vq.avail_idx = d->vq.used_idx = idx;
+	d->avail_idx = idx;
+	put16(d, AVAIL_GPA + 2, idx);
+	put16(d, USED_GPA + 2, idx);
+}
+
+TEST_F(vq, event_idx_interrupts)
+{
+	struct drv *d = &self->d;
+	u16 base = 0xfffd;		/* wraps during the test */
+	int i;
+
+	ASSERT_EQ(0, drv_init(d, FEAT_EVENT_IDX));
+	start_at(d, base);
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+
+	/* the first decision always interrupts (nothing known yet) */
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
+	set_used_event(d, base);
+	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
+	/* nothing new since */
+	EXPECT_FALSE(kestrel_vq_should_interrupt(&d->vq));
+
+	/* the driver wants one once used idx passes base + 3 */
+	set_used_event(d, (u16)(base + 3));
+	for (i = 1; i <= 5; i++) {
+		avail_add(d, 0);
+		ASSERT_EQ(1, pop(d));
+		ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
+		/* used idx is now base + 1 + i: past base + 3 once i == 3 */
+		EXPECT_EQ(i == 3, kestrel_vq_should_interrupt(&d->vq))
+			TH_LOG("push %d", i);
+	}
+
+	/* a batch of three that crosses the event interrupts once */
+	set_used_event(d, (u16)(base + 8));
+	for (i = 0; i < 3; i++) {
+		avail_add(d, 0);
+		ASSERT_EQ(1, pop(d));
+		ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
+	}
+	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
+	/* the NO_INTERRUPT flag means nothing with EVENT_IDX */
+	put16(d, AVAIL_GPA, KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
+	set_used_event(d, (u16)(base + 9));
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
+	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
+	EXPECT_EQ((u16)(base + 10), used_idx(d));
+	EXPECT_EQ(0, kshim_warnings);
+}
+
+TEST_F(vq, no_interrupt_flag)
+{
+	struct drv *d = &self->d;
+
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
+	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
+	put16(d, AVAIL_GPA, KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
+	EXPECT_FALSE(kestrel_vq_should_interrupt(&d->vq));
+	/* used_event means nothing without EVENT_IDX */
+	set_used_event(d, 0);
+	EXPECT_FALSE(kestrel_vq_should_interrupt(&d->vq));
+	put16(d, AVAIL_GPA, 0);
+	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
+}
+
+TEST_F(vq, notify_flags)
+{
+	struct drv *d = &self->d;
+
+	EXPECT_EQ(0, get16(d, USED_GPA));
+	kestrel_vq_disable_notify(&d->vq);
+	EXPECT_EQ(KESTREL_VRING_USED_F_NO_NOTIFY, get16(d, USED_GPA));
+	/* nothing new: stays enabled */
+	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
+	EXPECT_EQ(0, get16(d, USED_GPA));
+
+	kestrel_vq_disable_notify(&d->vq);
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(d, 0);		/* arrives while disabled */
+	EXPECT_TRUE(kestrel_vq_enable_notify(&d->vq));
+	EXPECT_EQ(0, get16(d, USED_GPA));
+	ASSERT_EQ(1, pop(d));
+	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
+	/* avail_event is untouched without EVENT_IDX */
+	EXPECT_EQ(0, avail_event(d));
+}
+
+TEST_F(vq, notify_event_idx)
+{
+	struct drv *d = &self->d;
+
+	ASSERT_EQ(0, drv_init(d, FEAT_EVENT_IDX));
+	start_at(d, 0xfffe);
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+
+	kestrel_vq_disable_notify(&d->vq);
+	EXPECT_EQ(0, get16(d, USED_GPA));	/* no flag with EVENT_IDX */
+	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
+	EXPECT_EQ(0xfffe, avail_event(d));
+
+	avail_add(d, 0);
+	avail_add(d, 0);
+	EXPECT_TRUE(kestrel_vq_enable_notify(&d->vq));
+	ASSERT_EQ(1, pop(d));
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(0, pop(d));
+	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
+	EXPECT_EQ(0, avail_event(d));		/* wrapped */
+	EXPECT_EQ(0, get16(d, USED_GPA));
+}
+
+/* ---- configuration errors ---- */
+
+TEST(init_checks)
+{
+	static const struct {
+		u16 size;
+		u64 desc, avail, used;
+		int ret;
+		enum kestrel_vq_err err;
+	} c[] = {
+		{ 16, DESC_GPA, AVAIL_GPA, USED_GPA, 0, KESTREL_VQ_OK },
+		{ 32768, 0, 0xe1000, 0x90000, 0, KESTREL_VQ_OK },
+		{ 0, DESC_GPA, AVAIL_GPA, USED_GPA, -EINVAL, KESTREL_VQ_ERR_SIZE },
+		{ 24, DESC_GPA, AVAIL_GPA, USED_GPA, -EINVAL, KESTREL_VQ_ERR_SIZE },
+		{ 65535, DESC_GPA, AVAIL_GPA, USED_GPA, -EINVAL, KESTREL_VQ_ERR_SIZE },
+		{ 16, DESC_GPA + 8, AVAIL_GPA, USED_GPA, -EINVAL, KESTREL_VQ_ERR_ALIGN },
+		{ 16, DESC_GPA, AVAIL_GPA + 1, USED_GPA, -EINVAL, KESTREL_VQ_ERR_ALIGN },
+		{ 16, DESC_GPA, AVAIL_GPA, USED_GPA + 2, -EINVAL, KESTREL_VQ_ERR_ALIGN },
+		/* beyond RAM, in the hole, straddling it, at the top of 2^64 */
+		{ 16, RAM_SIZE, AVAIL_GPA, USED_GPA, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+		{ 16, DESC_GPA, RAM_SIZE - 8, USED_GPA, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+		{ 16, DESC_GPA, AVAIL_GPA, HOLE_START + 0x100, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+		{ 16, DESC_GPA, AVAIL_GPA, HOLE_START - 8, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+		{ 4096, HOLE_START - 0x1000, AVAIL_GPA, USED_GPA, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+		{ 16384, 0x70000, AVAIL_GPA, USED_GPA, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+		{ 16, ~0xfULL, AVAIL_GPA, USED_GPA, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+		{ 16, DESC_GPA, AVAIL_GPA, ~3ULL, -EFAULT, KESTREL_VQ_ERR_RING_RAM },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		struct drv d;
+
+		drv_setup(&d, c[i].size);
+		d.q.desc = c[i].desc;
+		d.q.driver = c[i].avail;
+		d.q.device = c[i].used;
+		EXPECT_EQ(c[i].ret, drv_init(&d, 0)) TH_LOG("case %u", i);
+		EXPECT_EQ(c[i].err, kestrel_vq_error(&d.vq)) TH_LOG("case %u", i);
+		EXPECT_EQ(c[i].ret ? 1 : 0, kshim_warnings) TH_LOG("case %u", i);
+		EXPECT_EQ(c[i].ret ? -EIO : 0, pop(&d));
+		free(d.mem.ram);
+	}
+}
+
+TEST_F(vq, reset_forgets)
+{
+	kestrel_vq_reset(&self->d.vq);
+	EXPECT_EQ(-EIO, pop(&self->d));
+	EXPECT_EQ(-EIO, kestrel_vq_push(&self->d.vq, 0, 0));
+	EXPECT_TRUE(kestrel_vq_enable_notify(&self->d.vq));
+	EXPECT_EQ(0, kshim_warnings);
+}
+
+/* ---- malformed rings: each breaks the queue, once, in bounds ---- */
+
+TEST_F(vq, avail_idx_too_far_ahead)
+{
+	struct drv *d = &self->d;
+
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	put16(d, AVAIL_GPA + 2, QSIZE);		/* a full ring is fine */
+	ASSERT_EQ(1, pop(d));
+	put16(d, AVAIL_GPA + 2, QSIZE + 2);	/* size + 1 ahead of 1 */
+	EXPECT_EQ(1, pop(d));			/* cached idx: still fine */
+	while (d->vq.last_avail != QSIZE)
+		ASSERT_EQ(1, pop(d));
+	put16(d, AVAIL_GPA + 2, 2 * QSIZE + 1);
+	EXPECT_BROKEN(d, pop(d), -EINVAL, KESTREL_VQ_ERR_AVAIL_IDX);
+}
+
+TEST_F(vq, avail_idx_behind)
+{
+	struct drv *d = &self->d;
+
+	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	put16(d, AVAIL_GPA + 2, 0);		/* went back: 0xffff ahead */
+	EXPECT_BROKEN(d, pop(d), -EINVAL, KESTREL_VQ_ERR_AVAIL_IDX);
+}
+
+TEST_F(vq, avail_idx_on_enable)
+{
+	struct drv *d = &self->d;
+
+	put16(d, AVAIL_GPA + 2, QSIZE + 1);
+	EXPECT_TRUE(kestrel_vq_enable_notify(&d->vq));
+	EXPECT_BROKEN(d, -EINVAL, -EINVAL, KESTREL_VQ_ERR_AVAIL_IDX);
+}
+
+TEST_F(vq, head_out_of_range)
+{
+	avail_add(&self->d, QSIZE);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_HEAD);
+}
+
+TEST_F(vq, next_out_of_range)
+{
+	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT, QSIZE);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_NEXT);
+}
+
+TEST_F(vq, loop)
+{
+	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
+	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 4, F_NEXT, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -ELOOP, KESTREL_VQ_ERR_LOOP);
+}
+
+TEST_F(vq, self_loop)
+{
+	set_desc(&self->d, DESC_GPA, 7, BUF_GPA, 0, F_NEXT | F_WRITE, 7);
+	avail_add(&self->d, 7);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -ELOOP, KESTREL_VQ_ERR_LOOP);
+}
+
+TEST(indirect_without_feature)
+{
+	struct drv d;
+
+	drv_setup(&d, QSIZE);
+	ASSERT_EQ(0, drv_init(&d, FEAT_EVENT_IDX));
+	set_desc(&d, DESC_GPA, 0, TABLE_GPA, 16, F_INDIRECT, 0);
+	set_desc(&d, TABLE_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&d, 0);
+	EXPECT_BROKEN(&d, pop(&d), -EINVAL, KESTREL_VQ_ERR_INDIRECT_FEATURE);
+	free(d.mem.ram);
+}
+
+TEST_F(vq, indirect_with_next)
+{
+	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 16, F_INDIRECT | F_NEXT, 1);
+	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL,
+		      KESTREL_VQ_ERR_INDIRECT_NEXT);
+}
+
+TEST_F(vq, indirect_nested)
+{
+	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 32, F_INDIRECT, 0);
+	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
+	set_desc(&self->d, TABLE_GPA, 1, TABLE_GPA + 0x100, 16, F_INDIRECT, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL,
+		      KESTREL_VQ_ERR_INDIRECT_NESTED);
+}
+
+TEST(indirect_lengths)
+{
+	static const u32 bad[] = { 0, 8, 17, 24, (QSIZE + 1) * 16, 0xfffffff0 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct drv d;
+
+		drv_setup(&d, QSIZE);
+		ASSERT_EQ(0, drv_init(&d, FEAT_INDIRECT));
+		set_desc(&d, DESC_GPA, 0, TABLE_GPA, bad[i], F_INDIRECT, 0);
+		avail_add(&d, 0);
+		EXPECT_BROKEN(&d, pop(&d), -EINVAL, KESTREL_VQ_ERR_INDIRECT_LEN);
+		free(d.mem.ram);
+	}
+}
+
+TEST_F(vq, indirect_table_not_ram)
+{
+	set_desc(&self->d, DESC_GPA, 0, HOLE_START - 16, 32, F_INDIRECT, 0);
+	set_desc(&self->d, HOLE_START - 16, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EFAULT,
+		      KESTREL_VQ_ERR_INDIRECT_ADDR);
+}
+
+TEST_F(vq, indirect_table_wraps)
+{
+	set_desc(&self->d, DESC_GPA, 0, ~0xfULL, 32, F_INDIRECT, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EFAULT,
+		      KESTREL_VQ_ERR_INDIRECT_ADDR);
+}
+
+TEST_F(vq, indirect_next_out_of_table)
+{
+	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 2 * 16, F_INDIRECT, 0);
+	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 2);
+	/* entry 2 exists in RAM but not in the table */
+	set_desc(&self->d, TABLE_GPA, 2, BUF_GPA, 4, 0, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_NEXT);
+}
+
+TEST_F(vq, indirect_loop)
+{
+	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 3 * 16, F_INDIRECT, 0);
+	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
+	set_desc(&self->d, TABLE_GPA, 1, BUF_GPA, 4, F_NEXT, 2);
+	set_desc(&self->d, TABLE_GPA, 2, BUF_GPA, 4, F_NEXT, 1);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -ELOOP, KESTREL_VQ_ERR_LOOP);
+}
+
+TEST_F(vq, readable_after_writable)
+{
+	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
+	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 4, 0, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_ORDER);
+}
+
+TEST_F(vq, readable_after_writable_across_indirect)
+{
+	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
+	set_desc(&self->d, DESC_GPA, 1, TABLE_GPA, 16, F_INDIRECT, 0);
+	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 0, 0, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_ORDER);
+}
+
+TEST_F(vq, buffer_wraps)
+{
+	set_desc(&self->d, DESC_GPA, 0, ~0ULL - 2, 4, F_WRITE, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EOVERFLOW,
+		      KESTREL_VQ_ERR_BUF_ADDR);
+}
+
+TEST_F(vq, buffer_at_the_top_is_fine_until_copied)
+{
+	struct drv *d = &self->d;
+	u8 b[4] = { 1, 2, 3, 4 };
+
+	set_desc(d, DESC_GPA, 0, ~0ULL - 3, 4, F_WRITE, 0);
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	EXPECT_EQ(-EFAULT, kestrel_vq_copy_to_chain(&d->vq, &d->chain, 0, b, 4));
+	EXPECT_BROKEN(d, -EFAULT, -EFAULT, KESTREL_VQ_ERR_BUF_FAULT);
+}
+
+TEST_F(vq, total_length_overflows)
+{
+	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 0x80000000u, F_NEXT | F_WRITE, 1);
+	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 0x7fffffffu, F_NEXT | F_WRITE, 2);
+	set_desc(&self->d, DESC_GPA, 2, BUF_GPA, 1, F_WRITE, 0);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -EOVERFLOW,
+		      KESTREL_VQ_ERR_TOTAL_LEN);
+}
+
+TEST_F(vq, total_length_just_fits)
+{
+	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 0x80000000u, F_NEXT, 1);
+	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 0x7fffffffu, F_NEXT, 2);
+	set_desc(&self->d, DESC_GPA, 2, BUF_GPA, 0xffffffffu, F_WRITE, 0);
+	avail_add(&self->d, 0);
+	ASSERT_EQ(1, pop(&self->d));
+	EXPECT_EQ(0xffffffffu, self->d.chain.out_len);
+	EXPECT_EQ(0xffffffffu, self->d.chain.in_len);
+}
+
+TEST_F(vq, too_many_segments)
+{
+	int i;
+
+	self->d.chain.max_segs = 3;
+	for (i = 0; i < 4; i++)
+		set_desc(&self->d, DESC_GPA, i, BUF_GPA, 4, i < 3 ? F_NEXT : 0,
+			 i + 1);
+	avail_add(&self->d, 0);
+	EXPECT_BROKEN(&self->d, pop(&self->d), -ENOBUFS, KESTREL_VQ_ERR_SEGS);
+}
+
+TEST_F(vq, buffer_not_ram)
+{
+	struct drv *d = &self->d;
+	u8 b[64];
+
+	set_desc(d, DESC_GPA, 0, HOLE_START - 16, 32, 0, 0);
+	avail_add(d, 0);
+	ASSERT_EQ(1, pop(d));
+	/* the first 16 bytes are RAM */
+	EXPECT_EQ(16, kestrel_vq_copy_from_chain(&d->vq, &d->chain, 0, b, 16));
+	EXPECT_EQ(-EFAULT, kestrel_vq_copy_from_chain(&d->vq, &d->chain, 0, b,
+						      32));
+	EXPECT_BROKEN(d, -EFAULT, -EFAULT, KESTREL_VQ_ERR_BUF_FAULT);
+	EXPECT_EQ(-EIO, kestrel_vq_copy_from_chain(&d->vq, &d->chain, 0, b, 1));
+}
+
+TEST_F(vq, device_refuses)
+{
+	EXPECT_BROKEN(&self->d, kestrel_vq_fail(&self->d.vq,
+						KESTREL_VQ_ERR_DEVICE),
+		      -EINVAL, KESTREL_VQ_ERR_DEVICE);
+	EXPECT_NE(NULL, strstr(kshim_last_warning, "test vq"));
+	EXPECT_NE(NULL, strstr(kshim_last_warning, "cannot serve"));
+}
+
+TEST(every_error_has_words)
+{
+	int e;
+
+	for (e = 0; e < KESTREL_VQ_ERR_COUNT; e++)
+		EXPECT_NE(NULL, vq_errors[e]) TH_LOG("error %d", e);
+	EXPECT_STREQ("unknown error", kestrel_vq_strerror(KESTREL_VQ_ERR_COUNT));
+}
+
+/* ---- fuzz ---- */
+
+static u64 rnd_state;
+
+static u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* A descriptor address somewhere interesting. */
+static u64 rnd_addr(void)
+{
+	switch (rnd() % 6) {
+	case 0:
+		return rnd();
+	case 1:
+		return HOLE_START - (rnd() % 64);
+	case 2:
+		return ~0ULL - (rnd() % 64);
+	default:
+		return TABLE_GPA + (rnd() % 0x1000);
+	}
+}
+
+static u32 rnd_len(void)
+{
+	switch (rnd() % 5) {
+	case 0:
+		return (u32)rnd();
+	case 1:
+		return (rnd() % (QSIZE + 2)) * 16;
+	default:
+		return rnd() % 64;
+	}
+}
+
+/*
+ * Random descriptors, flags, indexes and ring entries, biased towards
+ * values near the limits; the queue is processed as a device would and
+ * re-initialised when it breaks.  It must always terminate without a
+ * crash or an access outside the fake RAM.
+ */
+TEST(fuzz)
+{
+	unsigned long breaks = 0, chains = 0;
+	unsigned long seen[KESTREL_VQ_ERR_COUNT] = { 0 };
+	unsigned int kinds = 0;
+	struct drv d;
+	int iter, e;
+
+	rnd_state = 0x9e3779b97f4a7c15ULL;
+	drv_setup(&d, QSIZE);
+	for (iter = 0; iter < 20000; iter++) {
+		u64 feat = rnd() & (FEAT_INDIRECT | FEAT_EVENT_IDX);
+		int i, ops, ret;
+		u8 buf[128];
+
+		if (!d.vq.ready || kestrel_vq_broken(&d.vq)) {
+			memset(d.mem.ram, 0, 0x30000);
+			d.q.size = 1u << (rnd() % 6);
+			drv_init(&d, feat);
+			d.avail_idx = 0;
+		}
+		/* scribble on the table, the rings and an indirect table */
+		for (i = 0; i < 4; i++) {
+			set_desc(&d, DESC_GPA, rnd() % d.q.size, rnd_addr(),
+				 rnd_len(), rnd() & 0xf, rnd() % (d.q.size + 2));
+			set_desc(&d, TABLE_GPA, rnd() % 64, rnd_addr(),
+				 rnd_len(), rnd() & 0xf, rnd() % 66);
+		}
+		if (rnd() % 8 == 0)
+			put16(&d, AVAIL_GPA + 2, rnd());
+		else
+			avail_add(&d, rnd() % (d.q.size + 1));
+		if (rnd() % 4 == 0)
+			put16(&d, AVAIL_GPA, rnd());
+		if (rnd() % 4 == 0)
+			set_used_event(&d, rnd());
+		if (rnd() % 16 == 0)
+			d.mem.ram[DESC_GPA + rnd() % (16 * d.q.size)] = rnd();
+
+		for (ops = 0; ops < 4; ops++) {
+			kestrel_vq_disable_notify(&d.vq);
+			ret = pop(&d);
+			if (ret <= 0) {
+				kestrel_vq_enable_notify(&d.vq);
+				break;
+			}
+			chains++;
+			kestrel_vq_copy_from_chain(&d.vq, &d.chain, rnd() % 64,
+						   buf, sizeof(buf));
+			kestrel_vq_copy_to_chain(&d.vq, &d.chain, rnd() % 64,
+						 buf, rnd() % sizeof(buf));
+			kestrel_vq_push(&d.vq, d.chain.head, rnd());
+			kestrel_vq_should_interrupt(&d.vq);
+			if (d.chain.n_out + d.chain.n_in > d.chain.max_segs)
+				abort();
+		}
+		if (kestrel_vq_broken(&d.vq)) {
+			breaks++;
+			seen[kestrel_vq_error(&d.vq)]++;
+		}
+	}
+	for (e = 1; e < KESTREL_VQ_ERR_COUNT; e++) {
+		if (seen[e])
+			kinds++;
+		TH_LOG("%6lu %s", seen[e], kestrel_vq_strerror(e));
+	}
+	TH_LOG("%lu chains, %lu breaks, %u warnings, %lu faults refused",
+	       chains, breaks, kshim_warnings, d.mem.faults);
+	EXPECT_EQ(breaks, kshim_warnings);
+	EXPECT_LT(100, chains);
+	EXPECT_LT(100, breaks);
+	EXPECT_LE(10, kinds);
+	free(d.mem.ram);
+}
+
+TEST_HARNESS_MAIN
