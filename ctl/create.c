@@ -106,6 +106,27 @@ static int lifecycle_config(const struct kestrel_domxml *x,
 	return 0;
 }
 
+/* <devices><rng>...: what DOMAIN_CREATE gives the module to serve. */
+static void devices_config(const struct kestrel_domxml *x,
+			   struct kestrel_domain_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->nr_devices && i < KESTREL_MAX_DEVICES; i++) {
+		const struct kestrel_domxml_device *d = &x->devices[i];
+		struct kestrel_device_config *dev = &cfg->devices[i];
+
+		dev->type = d->type;
+		dev->slot = d->slot;
+		if (d->type == KESTREL_DEV_RNG && d->rng.rate_bytes) {
+			dev->rate_bytes = d->rng.rate_bytes;
+			dev->rate_period = d->rng.rate_period ?:
+					   KESTREL_DOMXML_RNG_PERIOD_DEFAULT;
+		}
+	}
+	cfg->nr_devices = i;
+}
+
 /* <cputune><vcpupin>: the vCPU threads' affinity. */
 static int pin_vcpus(const struct kestrel_domxml *x, uint32_t id)
 {
@@ -150,6 +171,7 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	cfg.vcpus = x->vcpus;
 	cfg.xml = xml;
 	cfg.xml_len = strlen(xml);
+	devices_config(x, &cfg);
 	if (kestrel_domain_create(ctx->conn, &cfg, &info))
 		goto fail;
 	created = true;

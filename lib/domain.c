@@ -399,6 +399,65 @@ static int transact_domain(struct kestrel_conn *c, struct nlmsghdr *nlh,
 	return err;
 }
 
+/* The devices of a DOMAIN_CREATE, checked as the module checks them. */
+static int check_devices(const struct kestrel_domain_config *cfg)
+{
+	uint32_t used = 0;
+	unsigned int i;
+
+	if (cfg->nr_devices > KESTREL_MAX_DEVICES)
+		return kestrel_fail(EINVAL, "too many devices (%u, at most %d)",
+				    cfg->nr_devices, KESTREL_MAX_DEVICES);
+	for (i = 0; i < cfg->nr_devices; i++) {
+		const struct kestrel_device_config *dev = &cfg->devices[i];
+
+		if (dev->type != KESTREL_DEV_RNG)
+			return kestrel_fail(EINVAL, "device %u: unknown device type %u",
+					    i, (unsigned int)dev->type);
+		if (dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT)
+			return kestrel_fail(EINVAL, "device %u: PCI slot %u is out of range (1-%d)",
+					    i, dev->slot, KESTREL_PCI_MAX_SLOT);
+		if (used & (1U << dev->slot))
+			return kestrel_fail(EINVAL, "device %u: PCI slot %u is used twice",
+					    i, dev->slot);
+		used |= 1U << dev->slot;
+		if (!dev->rate_bytes && !dev->rate_period)
+			continue;
+		if (!dev->rate_bytes || dev->rate_period < 1 ||
+		    dev->rate_period > 3600000)
+			return kestrel_fail(EINVAL, "device %u: invalid rate (%u bytes per %u ms; want bytes > 0 and 1-3600000 ms)",
+					    i, dev->rate_bytes, dev->rate_period);
+	}
+	return 0;
+}
+
+/* KESTREL_A_DOM_DEVICES: one KESTREL_A_DEVICE nest per device. */
+static void put_devices(struct nlmsghdr *nlh,
+			const struct kestrel_domain_config *cfg)
+{
+	struct nlattr *all, *one;
+	unsigned int i;
+
+	if (!cfg->nr_devices)
+		return;
+	all = mnl_attr_nest_start(nlh, KESTREL_A_DOM_DEVICES);
+	for (i = 0; i < cfg->nr_devices; i++) {
+		const struct kestrel_device_config *dev = &cfg->devices[i];
+
+		one = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+		mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, dev->type);
+		mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, dev->slot);
+		if (dev->rate_bytes) {
+			mnl_attr_put_u32(nlh, KESTREL_A_DEV_RATE_BYTES,
+					 dev->rate_bytes);
+			mnl_attr_put_u32(nlh, KESTREL_A_DEV_RATE_PERIOD,
+					 dev->rate_period);
+		}
+		mnl_attr_nest_end(nlh, one);
+	}
+	mnl_attr_nest_end(nlh, all);
+}
+
 int kestrel_domain_create(struct kestrel_conn *c,
 			  const struct kestrel_domain_config *cfg,
 			  struct kestrel_domain_info *info)
@@ -429,6 +488,9 @@ int kestrel_domain_create(struct kestrel_conn *c,
 	     cfg->on_reboot > KESTREL_ACTION_PRESERVE ||
 	     cfg->on_crash > KESTREL_ACTION_PRESERVE))
 		return kestrel_fail(EINVAL, "invalid lifecycle action");
+	err = check_devices(cfg);
+	if (err)
+		return err;
 	if (cfg->uuid) {
 		memcpy(uuid, cfg->uuid, sizeof(uuid));
 	} else {
@@ -449,6 +511,7 @@ int kestrel_domain_create(struct kestrel_conn *c,
 		mnl_attr_put_u32(nlh, KESTREL_A_DOM_ON_REBOOT, cfg->on_reboot);
 		mnl_attr_put_u32(nlh, KESTREL_A_DOM_ON_CRASH, cfg->on_crash);
 	}
+	put_devices(nlh, cfg);
 
 	err = transact_domain(c, nlh, info ? info : &tmp, "DOMAIN_CREATE");
 	if (!err && !info)

@@ -85,10 +85,37 @@ bool kestrel_domxml_equal(const struct kestrel_domxml *a,
 		    memcmp(&a->vcpupins[i].cpuset, &b->vcpupins[i].cpuset,
 			   sizeof(a->vcpupins[i].cpuset)))
 			return false;
+	if (a->nr_devices != b->nr_devices)
+		return false;
+	for (i = 0; i < a->nr_devices && i < KESTREL_MAX_DEVICES; i++) {
+		const struct kestrel_domxml_device *x = &a->devices[i];
+		const struct kestrel_domxml_device *y = &b->devices[i];
+
+		if (x->type != y->type || x->slot != y->slot)
+			return false;
+		if (x->type == KESTREL_DEV_RNG &&
+		    (x->rng.backend != y->rng.backend ||
+		     x->rng.rate_bytes != y->rng.rate_bytes ||
+		     x->rng.rate_period != y->rng.rate_period))
+			return false;
+	}
 	return true;
 }
 
 /* ---- names ---- */
+
+const char *kestrel_domxml_rng_path(enum kestrel_domxml_rng_backend b)
+{
+	switch (b) {
+	case KESTREL_DOMXML_RNG_URANDOM:
+		return "/dev/urandom";
+	case KESTREL_DOMXML_RNG_RANDOM:
+		return "/dev/random";
+	case KESTREL_DOMXML_RNG_BUILTIN:
+		break;
+	}
+	return NULL;
+}
 
 const char *kestrel_domxml_type_name(enum kestrel_domxml_type type)
 {

@@ -2,7 +2,7 @@
 /*
  * The domain XML model: the subset of libvirt's domain XML that Kestrel
  * runs today (direct kernel boot of an x86_64 guest with a serial
- * console), parsed strictly and written back in libvirt's canonical
+ * console and virtio-rng devices), parsed strictly and written back in libvirt's canonical
  * layout, the way `virsh dumpxml` prints a KVM domain.
  *
  * Parsing never drops anything silently: every element, attribute or
@@ -14,7 +14,8 @@
  *   -EINVAL  malformed XML, unsupported or invalid element, attribute or
  *            value, missing required element, inconsistent settings
  *   -ERANGE  a well-formed number outside its allowed range (memory size,
- *            vCPU count, currentMemory > memory, vcpupin vcpu, host CPU)
+ *            vCPU count, currentMemory > memory, vcpupin vcpu, host CPU,
+ *            <rng> rate, PCI slot, more than KESTREL_MAX_DEVICES devices)
  *   -EFBIG   a document larger than KESTREL_XML_MAX bytes
  *   -ENOMEM, or the errno of open()/read() for kestrel_domxml_parse_file()
  *
@@ -90,6 +91,46 @@ enum kestrel_domxml_lifecycle {
 	KESTREL_DOMXML_LIFECYCLE_COREDUMP_RESTART = 5,
 };
 
+/*
+ * <rng model='virtio'><backend ...>: where the guest's entropy comes from.
+ * Every one is served by the host kernel's CSPRNG (get_random_bytes());
+ * the XML's choice is kept so that dumpxml gives back what was written.
+ */
+enum kestrel_domxml_rng_backend {
+	KESTREL_DOMXML_RNG_URANDOM,	/* model='random', /dev/urandom */
+	KESTREL_DOMXML_RNG_RANDOM,	/* model='random', /dev/random */
+	KESTREL_DOMXML_RNG_BUILTIN,	/* model='builtin' */
+};
+
+/* <rate bytes='N' period='MS'/> of an <rng>: period 1..this many ms. */
+#define KESTREL_DOMXML_RNG_PERIOD_MAX	3600000U
+/* libvirt's (and QEMU's) period when <rate> gives only bytes. */
+#define KESTREL_DOMXML_RNG_PERIOD_DEFAULT	1000U
+
+/*
+ * A device on the guest's PCI bus 0 (<address type='pci' domain='0x0000'
+ * bus='0x00' slot='0xNN' function='0x0'/>).  After parsing every device
+ * has a slot, 1..KESTREL_PCI_MAX_SLOT, each used once: devices without an
+ * <address> get the lowest free ones in document order, after the
+ * explicit addresses are taken (libvirt assigns addresses when it parses
+ * too, so dumpxml shows them all).
+ */
+struct kestrel_domxml_device {
+	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG */
+	unsigned int slot;
+	struct {				/* KESTREL_DEV_RNG */
+		enum kestrel_domxml_rng_backend backend;
+		/* <rate>: bytes 0 when absent (no limit). */
+		uint32_t rate_bytes;
+		/*
+		 * 0 when <rate> had no period (written back
+		 * without one, as libvirt does; it means
+		 * KESTREL_DOMXML_RNG_PERIOD_DEFAULT).
+		 */
+		uint32_t rate_period;
+	} rng;
+};
+
 /* <cputune><vcpupin vcpu='N' cpuset='...'/> */
 struct kestrel_domxml_vcpupin {
 	unsigned int vcpu;
@@ -139,6 +180,10 @@ struct kestrel_domxml {
 
 	unsigned int nr_vcpupins;	/* sorted by vcpu, each vcpu once */
 	struct kestrel_domxml_vcpupin vcpupins[KESTREL_MAX_VCPUS];
+
+	/* <rng> devices, in document order. */
+	unsigned int nr_devices;	/* 0..KESTREL_MAX_DEVICES */
+	struct kestrel_domxml_device devices[KESTREL_MAX_DEVICES];
 };
 
 /*
@@ -177,6 +222,8 @@ const char *kestrel_domxml_placement_name(enum kestrel_domxml_placement p);
 const char *kestrel_domxml_cpu_mode_name(enum kestrel_domxml_cpu_mode mode);
 const char *kestrel_domxml_clock_name(enum kestrel_domxml_clock_offset off);
 const char *kestrel_domxml_lifecycle_name(enum kestrel_domxml_lifecycle a);
+/* <backend model='random'>'s path, or NULL for the builtin backend. */
+const char *kestrel_domxml_rng_path(enum kestrel_domxml_rng_backend b);
 
 /*
  * The module's action (enum kestrel_lifecycle_action) for an on_poweroff /

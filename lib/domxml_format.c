@@ -138,6 +138,34 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 		fputs("    <console type='pty'>\n"
 		      "      <target type='serial' port='0'/>\n"
 		      "    </console>\n", f);
+	/* libvirt writes <rng> after the consoles, before <panic>. */
+	for (i = 0; i < d->nr_devices && i < KESTREL_MAX_DEVICES; i++) {
+		const struct kestrel_domxml_device *dev = &d->devices[i];
+		const char *path;
+
+		if (dev->type != KESTREL_DEV_RNG ||
+		    dev->rng.backend > KESTREL_DOMXML_RNG_BUILTIN ||
+		    dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT) {
+			bad = 1;
+			break;
+		}
+		fputs("    <rng model='virtio'>\n", f);
+		if (dev->rng.rate_bytes) {
+			fprintf(f, "      <rate bytes='%u'", dev->rng.rate_bytes);
+			if (dev->rng.rate_period)
+				fprintf(f, " period='%u'", dev->rng.rate_period);
+			fputs("/>\n", f);
+		}
+		path = kestrel_domxml_rng_path(dev->rng.backend);
+		if (path)
+			fprintf(f, "      <backend model='random'>%s</backend>\n",
+				path);
+		else
+			fputs("      <backend model='builtin'/>\n", f);
+		fprintf(f, "      <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' function='0x0'/>\n",
+			dev->slot);
+		fputs("    </rng>\n", f);
+	}
 	fputs("  </devices>\n</domain>\n", f);
 
 	if (fclose(f) || !buf || bad) {

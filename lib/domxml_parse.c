@@ -1037,9 +1037,218 @@ static int parse_chardev(xmlNodePtr n, const char *target_type)
 	return target ? parse_char_target(target, ename, target_type) : 0;
 }
 
+/*
+ * A number of a PCI <address>, as libvirt reads them (strtoul base 0):
+ * "0x1f", "31", "037".  -EINVAL if it is not one.
+ */
+static int parse_pci_number(const char *s, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoul(s, &end, 0);
+	if (errno || *end || end == s)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * <address type='pci' domain='0x0000' bus='0x00' slot='0xNN'
+ * function='0x0'/>: bus 0 of domain 0, function 0, slot 1..31.
+ */
+static int parse_pci_address(xmlNodePtr n, unsigned int *slot)
+{
+	static const char *const attrs[] = { "type", "domain", "bus", "slot",
+					     "function", NULL };
+	static const char *const fields[] = { "domain", "bus", "function" };
+	_xfree_ xmlChar *type = NULL, *s = NULL;
+	unsigned long v;
+	size_t i;
+	int err;
+
+	/* The type first: the other types come with attributes of their own. */
+	err = require_attr(n, "type", &type);
+	if (err)
+		return err;
+	if (strcmp((const char *)type, "pci"))
+		return fail_why(EINVAL, n, "Kestrel's devices are on PCI, type 'pci'",
+				"unsupported <address> type '%.32s'",
+				(const char *)type);
+	err = check_attrs(n, attrs) ?: check_empty(n);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		_xfree_ xmlChar *f = NULL;
+
+		err = get_attr(n, fields[i], &f);
+		if (err)
+			return err;
+		if (!f)
+			continue;
+		if (parse_pci_number((const char *)f, &v))
+			return fail_why(EINVAL, n, "not a number",
+					"invalid value '%.32s' of attribute '%s' of <address>",
+					(const char *)f, fields[i]);
+		if (v)
+			return fail_why(EINVAL, n, "Kestrel has one PCI bus, domain 0 bus 0, and single-function devices",
+					"unsupported PCI %s '%.32s' in <address>",
+					fields[i], (const char *)f);
+	}
+	err = require_attr(n, "slot", &s);
+	if (err)
+		return err;
+	if (parse_pci_number((const char *)s, &v))
+		return fail_why(EINVAL, n, "not a number",
+				"invalid value '%.32s' of attribute 'slot' of <address>",
+				(const char *)s);
+	if (v < 1 || v > KESTREL_PCI_MAX_SLOT)
+		return fail_why(ERANGE, n, "want 0x01..0x1f",
+				"PCI slot '%.32s' in <address> is out of range",
+				(const char *)s);
+	*slot = (unsigned int)v;
+	return 0;
+}
+
+/* <rate bytes='N' period='MS'/> */
+static int parse_rng_rate(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "bytes", "period", NULL };
+	_xfree_ xmlChar *bytes = NULL, *period = NULL;
+	unsigned int v;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      require_attr(n, "bytes", &bytes) ?:
+	      get_attr(n, "period", &period) ?:
+	      parse_uint_in(n, "attribute 'bytes' of <rate>",
+			    (const char *)bytes, 1, UINT32_MAX, &v);
+	if (err)
+		return err;
+	dev->rng.rate_bytes = v;
+	if (!period)
+		return 0;
+	err = parse_uint_in(n, "attribute 'period' of <rate>",
+			    (const char *)period, 1,
+			    KESTREL_DOMXML_RNG_PERIOD_MAX, &v);
+	if (err)
+		return err;
+	dev->rng.rate_period = v;
+	return 0;
+}
+
+/* <backend model='random'>/dev/urandom</backend> or model='builtin'. */
+static int parse_rng_backend(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "model", NULL };
+	_xfree_ xmlChar *model = NULL;
+	_free_ char *path = NULL;
+	int err;
+
+	err = require_attr(n, "model", &model);
+	if (err)
+		return err;
+	if (!strcmp((const char *)model, "egd"))
+		return fail_why(EINVAL, n, "Kestrel serves entropy from the host kernel, not from an EGD daemon; use model 'random' or 'builtin'",
+				"<rng> backend model 'egd' is not supported");
+	if (!strcmp((const char *)model, "builtin")) {
+		err = check_attrs(n, attrs) ?: check_empty(n);
+		if (err)
+			return err;
+		dev->rng.backend = KESTREL_DOMXML_RNG_BUILTIN;
+		return 0;
+	}
+	if (strcmp((const char *)model, "random"))
+		return fail_why(EINVAL, n, "want 'random' or 'builtin'",
+				"unsupported value '%.32s' of attribute 'model' of <backend>",
+				(const char *)model);
+	err = leaf_text(n, attrs, &path);
+	if (err)
+		return err;
+	if (!strcmp(path, "/dev/urandom"))
+		dev->rng.backend = KESTREL_DOMXML_RNG_URANDOM;
+	else if (!strcmp(path, "/dev/random"))
+		dev->rng.backend = KESTREL_DOMXML_RNG_RANDOM;
+	else if (!path[0])
+		return fail_why(EINVAL, n, "Kestrel takes /dev/urandom or /dev/random",
+				"<backend model='random'> without a path");
+	else
+		return fail_why(EINVAL, n, "Kestrel takes /dev/urandom or /dev/random, both served from the host kernel's CSPRNG",
+				"unsupported <rng> backend '%.64s'", path);
+	return 0;
+}
+
+/* <rng model='virtio'> with <backend>, optional <rate> and <address>. */
+static int parse_rng(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	enum { BACKEND, RATE, ADDRESS, N };
+	static const char *const attrs[] = { "model", NULL };
+	static const char *const names[N] = { "backend", "rate", "address" };
+	_xfree_ xmlChar *model = NULL;
+	xmlNodePtr el[N];
+	int err;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->type = KESTREL_DEV_RNG;
+	err = check_attrs(n, attrs) ?: require_attr(n, "model", &model);
+	if (err)
+		return err;
+	if (strcmp((const char *)model, "virtio"))
+		return fail_why(EINVAL, n, "Kestrel has model 'virtio'",
+				"unsupported <rng> model '%.32s'",
+				(const char *)model);
+	err = collect(n, names, N, el);
+	if (err)
+		return err;
+	if (!el[BACKEND])
+		return fail_at(EINVAL, n, "missing element <backend> in <rng>");
+	return parse_rng_backend(el[BACKEND], dev) ?:
+	       (el[RATE] ? parse_rng_rate(el[RATE], dev) : 0) ?:
+	       (el[ADDRESS] ? parse_pci_address(el[ADDRESS], &dev->slot) : 0);
+}
+
+/*
+ * Check the explicit PCI slots and give the devices without an address
+ * the lowest free ones, in document order.
+ */
+static int assign_slots(struct kestrel_domxml *d, xmlNodePtr *nodes)
+{
+	xmlNodePtr owner[KESTREL_PCI_MAX_SLOT + 1] = { NULL };
+	unsigned int i, slot = 1;
+
+	for (i = 0; i < d->nr_devices; i++) {
+		unsigned int s = d->devices[i].slot;
+
+		if (!s)
+			continue;
+		if (owner[s])
+			return kestrel_fail(EINVAL, "PCI slot 0x%02x of <%s> at line %ld is already taken by <%s> at line %ld",
+					    s, (const char *)nodes[i]->name,
+					    line_of(nodes[i]),
+					    (const char *)owner[s]->name,
+					    line_of(owner[s]));
+		owner[s] = nodes[i];
+	}
+	for (i = 0; i < d->nr_devices; i++) {
+		if (d->devices[i].slot)
+			continue;
+		while (slot <= KESTREL_PCI_MAX_SLOT && owner[slot])
+			slot++;
+		if (slot > KESTREL_PCI_MAX_SLOT)	/* not with 16 devices */
+			return fail_at(ERANGE, nodes[i], "no free PCI slot for <%s>",
+				       (const char *)nodes[i]->name);
+		owner[slot] = nodes[i];
+		d->devices[i].slot = slot;
+	}
+	return 0;
+}
+
 static int parse_devices(struct parser *p, xmlNodePtr n)
 {
 	xmlNodePtr c, serial = NULL, console = NULL;
+	xmlNodePtr nodes[KESTREL_MAX_DEVICES];
+	struct kestrel_domxml *d = p->d;
 	int err;
 
 	if (!n)
@@ -1052,6 +1261,16 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
+		if (is_elem(c, "rng")) {
+			if (d->nr_devices == KESTREL_MAX_DEVICES)
+				return fail_why(ERANGE, c, "Kestrel has at most 16 devices",
+						"a 17th device <rng>");
+			err = parse_rng(c, &d->devices[d->nr_devices]);
+			if (err)
+				return err;
+			nodes[d->nr_devices++] = c;
+			continue;
+		}
 		if (is_elem(c, "serial"))
 			seen = &serial;
 		else if (is_elem(c, "console"))
@@ -1068,8 +1287,8 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 		*seen = c;
 	}
 	/* As libvirt: a serial port gets its console alias and vice versa. */
-	p->d->serial = p->d->console = serial || console;
-	return 0;
+	d->serial = d->console = serial || console;
+	return assign_slots(d, nodes);
 }
 
 /* ---- the document ---- */

@@ -73,6 +73,21 @@ char *kestrel_features_string(uint64_t features, char *buf, size_t len);
 
 /* ---- domains (KESTREL_CMD_DOMAIN_*) ---- */
 
+/*
+ * A device for DOMAIN_CREATE (KESTREL_A_DEVICE): a virtio-pci device on
+ * the guest's PCI bus 0.
+ */
+struct kestrel_device_config {
+	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG */
+	uint32_t slot;			/* PCI device number, 1..KESTREL_PCI_MAX_SLOT */
+	/*
+	 * rng: at most rate_bytes per rate_period ms (1..3600000); both 0
+	 * for no limit (then neither attribute is sent).
+	 */
+	uint32_t rate_bytes;
+	uint32_t rate_period;
+};
+
 struct kestrel_domain_config {
 	const char *name;
 	const uint8_t *uuid;		/* KESTREL_UUID_LEN bytes, NULL: generated */
@@ -89,6 +104,12 @@ struct kestrel_domain_config {
 	enum kestrel_lifecycle_action on_poweroff;
 	enum kestrel_lifecycle_action on_reboot;
 	enum kestrel_lifecycle_action on_crash;
+	/*
+	 * Devices (KESTREL_A_DOM_DEVICES, sent only when nr_devices > 0):
+	 * slots distinct, checked before anything is sent.
+	 */
+	unsigned int nr_devices;	/* 0..KESTREL_MAX_DEVICES */
+	struct kestrel_device_config devices[KESTREL_MAX_DEVICES];
 };
 
 struct kestrel_domain_info {

@@ -104,7 +104,7 @@ expect "event --timeout must be a positive number" 1 \
 kernel=$(readlink -f /vmlinuz 2>/dev/null || true)
 [ -r "$kernel" ] || kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
 if [ ! -r "$kernel" ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do
 		skip "define needs a kernel image to validate; none is readable here"
 	done
 	echo "1..$n"
@@ -145,6 +145,18 @@ expect "an action Kestrel cannot do is refused naming the element" 1 \
 	"^error: Failed to define domain from $tmp/rename.xml\$" \
 	"<on_reboot> action 'rename-restart' is not supported" \
 	-- define "$tmp/rename.xml"
+sed "s|</devices>|<rng model='virtio'><backend model='random'>/dev/urandom</backend><rate bytes='2048'/></rng></devices>|; s|<name>linux</name>|<name>rng</name>|; /<uuid>/d" \
+	"$tmp/linux.xml" >"$tmp/rng.xml"
+"$kestrel" define "$tmp/rng.xml" >/dev/null 2>&1
+check "define keeps an <rng> with the PCI address it was given" \
+	sh -c "tr -d '\n' <'$defs/rng.xml' | grep -q \"<rng model='virtio'>  *<rate bytes='2048'/>  *<backend model='random'>/dev/urandom</backend>  *<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>  *</rng>\"" 
+"$kestrel" undefine rng >/dev/null 2>&1
+sed "s|<backend model='random'>/dev/urandom</backend>|<backend model='egd' type='pty'/>|; s|<name>rng</name>|<name>bad</name>|" \
+	"$tmp/rng.xml" >"$tmp/egd.xml"
+expect "an egd <rng> backend is refused, saying why" 1 \
+	"^error: Failed to define domain from $tmp/egd.xml\$" \
+	"<rng> backend model 'egd' is not supported at line" \
+	-- define "$tmp/egd.xml"
 head -c 4096 "$kernel" >"$tmp/truncated"
 sed "s|<kernel>[^<]*</kernel>|<kernel>$tmp/truncated</kernel>|; s|<name>linux</name>|<name>bad</name>|" \
 	"$tmp/linux.xml" >"$tmp/trunc.xml"

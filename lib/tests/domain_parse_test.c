@@ -1140,6 +1140,119 @@ TEST_F(conn, create_sends_lifecycle_actions_only_when_set)
 	EXPECT_EQ(0, fake.nsent_kestrel);
 }
 
+/* The u32 attribute @type inside nest @nest, or ~0U if absent. */
+static uint32_t nested_u32(const struct nlattr *nest, uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest)
+		if (mnl_attr_get_type(a) == type &&
+		    mnl_attr_get_payload_len(a) == sizeof(uint32_t))
+			return mnl_attr_get_u32(a);
+	return ~0U;
+}
+
+TEST_F(conn, create_sends_devices_nested)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 1,
+		.nr_devices = 2,
+		.devices = {
+			{ .type = KESTREL_DEV_RNG, .slot = 1 },
+			{ .type = KESTREL_DEV_RNG, .slot = 31,
+			  .rate_bytes = 1024, .rate_period = 2000 },
+		},
+	};
+	const struct nlattr *devs, *a;
+	const struct nlattr *dev[3] = { NULL };
+	unsigned int n = 0;
+
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+	devs = req_attr(KESTREL_A_DOM_DEVICES);
+	ASSERT_NE(NULL, devs);
+	EXPECT_TRUE(mnl_attr_get_type(devs) == KESTREL_A_DOM_DEVICES);
+	mnl_attr_for_each_nested(a, devs) {
+		EXPECT_EQ(KESTREL_A_DEVICE, mnl_attr_get_type(a));
+		if (n < 3)
+			dev[n] = a;
+		n++;
+	}
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(KESTREL_DEV_RNG, nested_u32(dev[0], KESTREL_A_DEV_TYPE));
+	EXPECT_EQ(1, nested_u32(dev[0], KESTREL_A_DEV_SLOT));
+	/* No rate: neither attribute. */
+	EXPECT_EQ(~0U, nested_u32(dev[0], KESTREL_A_DEV_RATE_BYTES));
+	EXPECT_EQ(~0U, nested_u32(dev[0], KESTREL_A_DEV_RATE_PERIOD));
+	EXPECT_EQ(KESTREL_DEV_RNG, nested_u32(dev[1], KESTREL_A_DEV_TYPE));
+	EXPECT_EQ(31, nested_u32(dev[1], KESTREL_A_DEV_SLOT));
+	EXPECT_EQ(1024, nested_u32(dev[1], KESTREL_A_DEV_RATE_BYTES));
+	EXPECT_EQ(2000, nested_u32(dev[1], KESTREL_A_DEV_RATE_PERIOD));
+	/* The nests are well-formed: exactly the attributes written. */
+	n = 0;
+	mnl_attr_for_each_nested(a, dev[1])
+		n++;
+	EXPECT_EQ(4, n);
+
+	/* No devices: no KESTREL_A_DOM_DEVICES at all. */
+	cfg.nr_devices = 0;
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL));
+	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_DEVICES));
+}
+
+TEST_F(conn, create_checks_devices_before_sending)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 1,
+		.nr_devices = 2,
+		.devices = {
+			{ .type = KESTREL_DEV_RNG, .slot = 3 },
+			{ .type = KESTREL_DEV_RNG, .slot = 4 },
+		},
+	};
+	static const struct {
+		unsigned int i;
+		struct kestrel_device_config dev;
+		const char *msg;
+	} bad[] = {
+		{ 1, { .type = KESTREL_DEV_RNG, .slot = 3 }, "used twice" },
+		{ 1, { .type = KESTREL_DEV_RNG, .slot = 0 }, "out of range" },
+		{ 0, { .type = KESTREL_DEV_RNG, .slot = 32 }, "out of range" },
+		{ 0, { .type = 0, .slot = 5 }, "unknown device type" },
+		{ 0, { .type = KESTREL_DEV_RNG, .slot = 5, .rate_bytes = 1 },
+		  "invalid rate" },
+		{ 0, { .type = KESTREL_DEV_RNG, .slot = 5, .rate_period = 1000 },
+		  "invalid rate" },
+		{ 0, { .type = KESTREL_DEV_RNG, .slot = 5, .rate_bytes = 1,
+		       .rate_period = 3600001 }, "invalid rate" },
+	};
+	struct kestrel_device_config keep[2];
+	size_t i;
+
+	memcpy(keep, cfg.devices, sizeof(keep));
+	fake.nsent_kestrel = 0;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(cfg.devices, keep, sizeof(keep));
+		cfg.devices[bad[i].i] = bad[i].dev;
+		EXPECT_EQ(-EINVAL, kestrel_domain_create(self->conn, &cfg, NULL))
+			TH_LOG("case %zu", i);
+		EXPECT_NE(NULL, strstr(kestrel_last_error(), bad[i].msg))
+			TH_LOG("case %zu: %s", i, kestrel_last_error());
+	}
+	memcpy(cfg.devices, keep, sizeof(keep));
+	cfg.nr_devices = KESTREL_MAX_DEVICES + 1;
+	EXPECT_EQ(-EINVAL, kestrel_domain_create(self->conn, &cfg, NULL));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "too many devices"));
+	EXPECT_EQ(0, fake.nsent_kestrel);
+
+	/* At the limits: 1 byte per 3600000 ms. */
+	cfg.nr_devices = 2;
+	cfg.devices[1].rate_bytes = 1;
+	cfg.devices[1].rate_period = 3600000;
+	EXPECT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+}
+
 TEST_F(conn, start_carries_the_boot_regions)
 {
 	struct kestrel_mem_region r[KESTREL_MAX_BOOT_REGIONS + 1] = {

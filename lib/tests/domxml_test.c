@@ -113,10 +113,13 @@ FIXTURE_VARIANT_ADD(good, vcpupin) { .file = "vcpupin.xml" };
 FIXTURE_VARIANT_ADD(good, lifecycle) { .file = "lifecycle.xml" };
 FIXTURE_VARIANT_ADD(good, escaping) { .file = "escaping.xml" };
 FIXTURE_VARIANT_ADD(good, rounding) { .file = "rounding.xml" };
+FIXTURE_VARIANT_ADD(good, rng) { .file = "rng.xml" };
+FIXTURE_VARIANT_ADD(good, rng_minimal) { .file = "rng-minimal.xml" };
 
 static const char *const good_files[] = {
 	"minimal.xml", "full.xml", "units.xml", "kvm.xml", "topology.xml",
 	"vcpupin.xml", "lifecycle.xml", "escaping.xml", "rounding.xml",
+	"rng.xml", "rng-minimal.xml",
 };
 
 FIXTURE_SETUP(good)
@@ -311,6 +314,135 @@ TEST(serial_and_console_imply_each_other)
 	EXPECT_EQ(KESTREL_DOMXML_LIFECYCLE_DESTROY, d.on_reboot);
 	EXPECT_EQ(KESTREL_DOMXML_LIFECYCLE_RESTART, d.on_crash);
 	kestrel_domxml_free(&d);
+}
+
+TEST(rng_devices_get_backends_rates_and_free_slots)
+{
+	struct kestrel_domxml d;
+
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "rng.xml"), &d))
+		TH_LOG("%s", kestrel_last_error());
+	ASSERT_EQ(4, d.nr_devices);
+	/* No address: the lowest slot the explicit ones (1, 31) left. */
+	EXPECT_EQ(KESTREL_DEV_RNG, d.devices[0].type);
+	EXPECT_EQ(2, d.devices[0].slot);
+	EXPECT_EQ(KESTREL_DOMXML_RNG_URANDOM, d.devices[0].rng.backend);
+	EXPECT_EQ(0, d.devices[0].rng.rate_bytes);
+	EXPECT_EQ(0, d.devices[0].rng.rate_period);
+	EXPECT_EQ(1, d.devices[1].slot);
+	EXPECT_EQ(KESTREL_DOMXML_RNG_RANDOM, d.devices[1].rng.backend);
+	EXPECT_EQ(1024, d.devices[1].rng.rate_bytes);
+	EXPECT_EQ(2000, d.devices[1].rng.rate_period);
+	EXPECT_EQ(3, d.devices[2].slot);
+	EXPECT_EQ(KESTREL_DOMXML_RNG_BUILTIN, d.devices[2].rng.backend);
+	EXPECT_EQ(512, d.devices[2].rng.rate_bytes);
+	EXPECT_EQ(0, d.devices[2].rng.rate_period);	/* libvirt's default */
+	EXPECT_EQ(31, d.devices[3].slot);		/* slot='31': decimal */
+	EXPECT_STREQ("/dev/urandom",
+		     kestrel_domxml_rng_path(KESTREL_DOMXML_RNG_URANDOM));
+	EXPECT_STREQ("/dev/random",
+		     kestrel_domxml_rng_path(KESTREL_DOMXML_RNG_RANDOM));
+	EXPECT_EQ(NULL, kestrel_domxml_rng_path(KESTREL_DOMXML_RNG_BUILTIN));
+	kestrel_domxml_free(&d);
+}
+
+TEST(rng_values_at_their_limits)
+{
+	static const char head[] = "<domain type='kestrel'><name>r</name>"
+		"<memory>65536</memory><os><type>hvm</type></os><devices>";
+	static const struct {
+		const char *rng;
+		int err;
+		const char *msg;
+	} cases[] = {
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<rate bytes='4294967295' period='3600000'/>"
+		  "<address type='pci' slot='0x1f'/></rng>", 0, NULL },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<address type='pci' domain='0' bus='00' slot='010' function='0x0'/></rng>",
+		  0, NULL },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<rate bytes='4294967296'/></rng>", ERANGE,
+		  "value '4294967296' of attribute 'bytes' of <rate> is out of range" },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<rate bytes='0'/></rng>", ERANGE,
+		  "value '0' of attribute 'bytes' of <rate> is out of range" },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<rate bytes='8' period='0'/></rng>", ERANGE,
+		  "value '0' of attribute 'period' of <rate> is out of range" },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<address type='pci' slot='0x00'/></rng>", ERANGE,
+		  "PCI slot '0x00' in <address> is out of range" },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<address type='pci' slot='0x1' function='0x1'/></rng>", EINVAL,
+		  "unsupported PCI function '0x1' in <address>" },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<address type='pci' slot='0x1' multifunction='on'/></rng>", EINVAL,
+		  "unsupported attribute 'multifunction' of <address>" },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<address type='pci' domain='0x0000'/></rng>", EINVAL,
+		  "missing attribute 'slot' of <address>" },
+		{ "<rng model='virtio'><backend model='builtin'/>"
+		  "<address type='pci' slot='-1'/></rng>", EINVAL,
+		  "invalid value '-1' of attribute 'slot' of <address>" },
+		{ "<rng model='virtio'><backend model='builtin'>/dev/random</backend></rng>",
+		  EINVAL, "unexpected text '/dev/random' in <backend>" },
+		{ "<rng model='virtio'><backend model='random'/></rng>", EINVAL,
+		  "<backend model='random'> without a path" },
+		{ "<rng model='virtio'><backend model='random'> /dev/random</backend></rng>",
+		  EINVAL, "unsupported <rng> backend ' /dev/random'" },
+		{ "<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+		  "<backend model='builtin'/></rng>", EINVAL,
+		  "duplicate element <backend>" },
+		{ "<rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+		  "<driver iommu='on'/></rng>", EINVAL,
+		  "unsupported element <driver>" },
+		{ "<rng><backend model='builtin'/></rng>", EINVAL,
+		  "missing attribute 'model' of <rng>" },
+		{ "<rng model='virtio'><backend model='qemu'/></rng>", EINVAL,
+		  "unsupported value 'qemu' of attribute 'model' of <backend>" },
+	};
+	struct kestrel_domxml d;
+	char xml[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret;
+
+		snprintf(xml, sizeof(xml), "%s%s</devices></domain>", head,
+			 cases[i].rng);
+		kestrel_clear_error();
+		ret = kestrel_domxml_parse(xml, strlen(xml), &d);
+		if (!cases[i].err) {
+			EXPECT_EQ(0, ret) TH_LOG("%zu: %s", i, kestrel_last_error());
+			EXPECT_EQ(1, d.nr_devices);
+		} else {
+			EXPECT_EQ(-cases[i].err, ret) TH_LOG("%zu", i);
+			EXPECT_NE(NULL, strstr(kestrel_last_error(), cases[i].msg))
+				TH_LOG("%zu: %s", i, kestrel_last_error());
+		}
+		kestrel_domxml_free(&d);
+	}
+	/* 16 devices fit, and each has its own slot. */
+	{
+		char big[4096];
+		size_t len = snprintf(big, sizeof(big), "%s", head);
+		unsigned int seen = 0;
+
+		for (i = 0; i < KESTREL_MAX_DEVICES; i++)
+			len += snprintf(big + len, sizeof(big) - len,
+					"<rng model='virtio'><backend model='builtin'/></rng>");
+		len += snprintf(big + len, sizeof(big) - len, "</devices></domain>");
+		ASSERT_EQ(0, kestrel_domxml_parse(big, len, &d))
+			TH_LOG("%s", kestrel_last_error());
+		ASSERT_EQ(KESTREL_MAX_DEVICES, d.nr_devices);
+		for (i = 0; i < KESTREL_MAX_DEVICES; i++) {
+			EXPECT_EQ(i + 1, d.devices[i].slot);
+			seen |= 1U << d.devices[i].slot;
+		}
+		EXPECT_EQ(0x1fffeU, seen);
+		kestrel_domxml_free(&d);
+	}
 }
 
 TEST(vcpupins_are_sorted_and_exclusions_applied)
@@ -549,7 +681,33 @@ FIXTURE_TEARDOWN(bad)
 	X(console_virtio, "console-virtio.xml", EINVAL, \
 	  "unsupported <console> target type 'virtio' at line 10: Kestrel has 'serial'") \
 	X(console_no_type, "console-no-type.xml", EINVAL, \
-	  "missing attribute 'type' of <console> at line 9")
+	  "missing attribute 'type' of <console> at line 9") \
+	X(rng_model, "rng-model.xml", EINVAL, \
+	  "unsupported <rng> model 'virtio-transitional' at line 9: Kestrel has model 'virtio'") \
+	X(rng_backend_egd, "rng-backend-egd.xml", EINVAL, \
+	  "<rng> backend model 'egd' is not supported at line 10: Kestrel serves entropy from the host kernel") \
+	X(rng_backend_path, "rng-backend-path.xml", EINVAL, \
+	  "unsupported <rng> backend '/dev/hwrng' at line 10: Kestrel takes /dev/urandom or /dev/random") \
+	X(rng_backend_missing, "rng-backend-missing.xml", EINVAL, \
+	  "missing element <backend> in <rng> at line 9") \
+	X(rng_address_bus, "rng-address-bus.xml", EINVAL, \
+	  "unsupported PCI bus '0x01' in <address> at line 11") \
+	X(rng_address_slot, "rng-address-slot.xml", ERANGE, \
+	  "PCI slot '0x20' in <address> is out of range at line 11: want 0x01..0x1f") \
+	X(rng_address_type, "rng-address-type.xml", EINVAL, \
+	  "unsupported <address> type 'ccw' at line 11") \
+	X(rng_duplicate_slot, "rng-duplicate-slot.xml", EINVAL, \
+	  "PCI slot 0x05 of <rng> at line 13 is already taken by <rng> at line 9") \
+	X(rng_rate_no_bytes, "rng-rate-no-bytes.xml", EINVAL, \
+	  "missing attribute 'bytes' of <rate> at line 11") \
+	X(rng_rate_period, "rng-rate-period.xml", ERANGE, \
+	  "value '3600001' of attribute 'period' of <rate> is out of range at line 11: want 1..3600000") \
+	X(rng_unknown_child, "rng-unknown-child.xml", EINVAL, \
+	  "unsupported element <alias> at line 11") \
+	X(rng_unknown_attribute, "rng-unknown-attribute.xml", EINVAL, \
+	  "unsupported attribute 'index' of <rng> at line 9") \
+	X(rng_too_many, "rng-too-many.xml", ERANGE, \
+	  "a 17th device <rng> at line 57: Kestrel has at most 16 devices")
 
 #define BAD_VARIANT(id, f, e, m) \
 	FIXTURE_VARIANT_ADD(bad, id) { .file = f, .err = e, .msg = m };
@@ -1026,6 +1184,7 @@ TEST(a_built_model_formats_and_reads_back)
 TEST(format_refuses_values_outside_the_enums)
 {
 	struct kestrel_domxml d;
+	char *out;
 
 	kestrel_domxml_init(&d);
 	snprintf(d.name, sizeof(d.name), "x");
@@ -1033,6 +1192,23 @@ TEST(format_refuses_values_outside_the_enums)
 	d.on_crash = (enum kestrel_domxml_lifecycle)42;
 	EXPECT_EQ(NULL, kestrel_domxml_format(&d));
 	EXPECT_EQ(EINVAL, kestrel_last_errno());
+	/* A device without a slot (a built model must assign one). */
+	d.on_crash = KESTREL_DOMXML_LIFECYCLE_DESTROY;
+	d.nr_devices = 1;
+	d.devices[0].type = KESTREL_DEV_RNG;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&d));
+	EXPECT_EQ(EINVAL, kestrel_last_errno());
+	d.devices[0].slot = 4;
+	d.devices[0].rng.backend = (enum kestrel_domxml_rng_backend)9;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&d));
+	d.devices[0].rng.backend = KESTREL_DOMXML_RNG_BUILTIN;
+	out = kestrel_domxml_format(&d);
+	ASSERT_NE(NULL, out);
+	EXPECT_NE(NULL, strstr(out, "    <rng model='virtio'>\n"
+			       "      <backend model='builtin'/>\n"
+			       "      <address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/>\n"
+			       "    </rng>\n")) TH_LOG("%s", out);
+	free(out);
 }
 
 TEST(equal_compares_every_field)
@@ -1070,6 +1246,11 @@ TEST(equal_compares_every_field)
 	DIFFERS(b.serial = false);
 	DIFFERS(b.nr_vcpupins--);
 	DIFFERS(kestrel_cpuset_set(&b.vcpupins[0].cpuset, 9));
+	DIFFERS(b.nr_devices--);
+	DIFFERS(b.devices[0].slot = 8);
+	DIFFERS(b.devices[0].rng.backend = KESTREL_DOMXML_RNG_BUILTIN);
+	DIFFERS(b.devices[0].rng.rate_bytes = 1);
+	DIFFERS(b.devices[0].rng.rate_period = 0);
 #undef DIFFERS
 	kestrel_domxml_free(&a);
 	kestrel_domxml_free(&b);
