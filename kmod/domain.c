@@ -99,6 +99,8 @@ static bool name_taken(const char *name, const u8 *uuid)
 int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 			  u32 nr_vcpus, const void *xml, u32 xml_len,
 			  const struct kestrel_actions *actions,
+			  const struct kestrel_dev_config *devs,
+			  unsigned int nr_devs,
 			  struct netlink_ext_ack *extack,
 			  struct kestrel_domain **domp)
 {
@@ -136,6 +138,8 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 	dom->nr_vcpus = nr_vcpus;
 	dom->tsc_offset = -rdtsc();
 	dom->actions = *actions;
+	dom->nr_devs = nr_devs;
+	memcpy(dom->devs, devs, nr_devs * sizeof(*devs));
 
 	/* From here on the release function undoes whatever was done. */
 	if (xml_len) {

@@ -38,6 +38,14 @@ enum {
 	KESTREL_MODE_IN_GUEST,
 };
 
+/* One device from DOMAIN_CREATE (uapi enum kestrel_dev_attr), checked. */
+struct kestrel_dev_config {
+	u32 type;			/* enum kestrel_dev_type */
+	u32 slot;			/* PCI device number, 1-31 */
+	u32 rate_bytes;			/* rng: per period; 0: unlimited */
+	u32 rate_period;		/* rng: ms */
+};
+
 /* libvirt's on_poweroff/on_reboot/on_crash: enum kestrel_lifecycle_action */
 struct kestrel_actions {
 	u32 on_poweroff;
@@ -60,6 +68,9 @@ enum kestrel_guest_event {
  * before it is read again.  Written once under dom->lock before the vCPUs
  * first run; read-only afterwards.
  */
+struct kestrel_pci_bus;
+struct kestrel_virtio_pci;
+
 struct kestrel_boot_image {
 	unsigned int nr_regions;
 	struct {
@@ -211,6 +222,19 @@ struct kestrel_domain {
 	struct kestrel_actions actions;	/* fixed at creation */
 	bool reboot_on_poweroff;	/* SHUTDOWN with REBOOT; under @lock */
 	struct kestrel_boot_image *boot;	/* NULL: none given */
+	/*
+	 * Devices: the configuration fixed at creation, and what platform.c
+	 * made of it: the PCI bus and per device its model and transport.
+	 * Created before the domain is visible, freed after its vCPUs
+	 * stopped.
+	 */
+	unsigned int nr_devs;
+	struct kestrel_dev_config devs[KESTREL_MAX_DEVICES];
+	struct kestrel_pci_bus *pci;
+	struct {
+		void *model;			/* by devs[i].type */
+		struct kestrel_virtio_pci *vp;
+	} dev_state[KESTREL_MAX_DEVICES];
 
 	void *arch;			/* vendor state: nested page tables */
 };
@@ -226,6 +250,8 @@ struct netlink_ext_ack;
 int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 			  u32 nr_vcpus, const void *xml, u32 xml_len,
 			  const struct kestrel_actions *actions,
+			  const struct kestrel_dev_config *devs,
+			  unsigned int nr_devs,
 			  struct netlink_ext_ack *extack,
 			  struct kestrel_domain **domp);
 struct kestrel_domain *kestrel_domain_get_by_id(u32 id);

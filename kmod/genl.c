@@ -215,6 +215,16 @@ static const struct nla_policy kestrel_create_policy[KESTREL_A_MAX + 1] = {
 						   KESTREL_ACTION_PRESERVE),
 	[KESTREL_A_DOM_ON_CRASH] = NLA_POLICY_MAX(NLA_U32,
 						  KESTREL_ACTION_PRESERVE),
+	[KESTREL_A_DOM_DEVICES] = { .type = NLA_NESTED },
+};
+
+static const struct nla_policy kestrel_dev_policy[KESTREL_A_DEV_MAX + 1] = {
+	[KESTREL_A_DEV_TYPE] = NLA_POLICY_RANGE(NLA_U32, KESTREL_DEV_RNG,
+						KESTREL_DEV_RNG),
+	[KESTREL_A_DEV_SLOT] = NLA_POLICY_RANGE(NLA_U32, 1,
+						KESTREL_PCI_MAX_SLOT),
+	[KESTREL_A_DEV_RATE_BYTES] = { .type = NLA_U32 },
+	[KESTREL_A_DEV_RATE_PERIOD] = { .type = NLA_U32 },	/* checked below */
 };
 
 static u32 kestrel_get_action(struct nlattr *a, u32 dflt)
@@ -222,12 +232,79 @@ static u32 kestrel_get_action(struct nlattr *a, u32 dflt)
 	return a ? nla_get_u32(a) : dflt;
 }
 
+/* KESTREL_A_DOM_DEVICES into @cfg (room for KESTREL_MAX_DEVICES). */
+static int kestrel_parse_devices(struct nlattr *devs,
+				 struct kestrel_dev_config *cfg,
+				 unsigned int *nr, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[KESTREL_A_DEV_MAX + 1];
+	struct kestrel_dev_config *c;
+	struct nlattr *d;
+	u32 slots = 0;
+	int rem, err;
+
+	*nr = 0;
+	if (!devs)
+		return 0;
+	nla_for_each_nested(d, devs, rem) {
+		if (nla_type(d) != KESTREL_A_DEVICE) {
+			NL_SET_ERR_MSG_ATTR(extack, d, "devices: an entry that is not KESTREL_A_DEVICE");
+			return -EINVAL;
+		}
+		if (*nr == KESTREL_MAX_DEVICES) {
+			NL_SET_ERR_MSG_ATTR(extack, d, "devices: more than KESTREL_MAX_DEVICES");
+			return -EINVAL;
+		}
+		err = nla_parse_nested(tb, KESTREL_A_DEV_MAX, d,
+				       kestrel_dev_policy, extack);
+		if (err)
+			return err;
+		if (!tb[KESTREL_A_DEV_TYPE] || !tb[KESTREL_A_DEV_SLOT]) {
+			NL_SET_ERR_MSG_ATTR(extack, d, "a device needs a type and a PCI slot");
+			return -EINVAL;
+		}
+		c = &cfg[(*nr)++];
+		memset(c, 0, sizeof(*c));
+		c->type = nla_get_u32(tb[KESTREL_A_DEV_TYPE]);
+		c->slot = nla_get_u32(tb[KESTREL_A_DEV_SLOT]);
+		if (slots & BIT(c->slot)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[KESTREL_A_DEV_SLOT],
+					    "two devices in one PCI slot");
+			return -EINVAL;
+		}
+		slots |= BIT(c->slot);
+		/* KESTREL_DEV_RNG, the only type so far */
+		if (tb[KESTREL_A_DEV_RATE_BYTES]) {
+			if (!tb[KESTREL_A_DEV_RATE_PERIOD]) {
+				NL_SET_ERR_MSG_ATTR(extack, d, "rng: a rate in bytes needs a period");
+				return -EINVAL;
+			}
+			c->rate_bytes = nla_get_u32(tb[KESTREL_A_DEV_RATE_BYTES]);
+			c->rate_period =
+				nla_get_u32(tb[KESTREL_A_DEV_RATE_PERIOD]);
+			if (!c->rate_period || c->rate_period > 3600000) {
+				NL_SET_ERR_MSG_ATTR(extack,
+						    tb[KESTREL_A_DEV_RATE_PERIOD],
+						    "rng: the period is 1 ms to 1 hour");
+				return -EINVAL;
+			}
+		}
+	}
+	if (rem) {
+		NL_SET_ERR_MSG_ATTR(extack, devs, "devices: trailing bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int kestrel_cmd_domain_create(struct sk_buff *skb,
 				     struct genl_info *info)
 {
+	struct kestrel_dev_config devs[KESTREL_MAX_DEVICES];
 	struct kestrel_actions actions;
 	struct nlattr **tb = info->attrs;
 	struct kestrel_domain *dom;
+	unsigned int nr_devs;
 	struct nlattr *xml;
 	int err;
 
@@ -242,14 +319,18 @@ static int kestrel_cmd_domain_create(struct sk_buff *skb,
 					       KESTREL_ACTION_DESTROY);
 	actions.on_crash = kestrel_get_action(tb[KESTREL_A_DOM_ON_CRASH],
 					      KESTREL_ACTION_PRESERVE);
+	err = kestrel_parse_devices(tb[KESTREL_A_DOM_DEVICES], devs, &nr_devs,
+				    info->extack);
+	if (err)
+		return err;
 	err = kestrel_domain_create(nla_data(tb[KESTREL_A_DOM_NAME]),
 				    tb[KESTREL_A_DOM_UUID] ?
 				    nla_data(tb[KESTREL_A_DOM_UUID]) : NULL,
 				    nla_get_u64(tb[KESTREL_A_DOM_MEMORY]),
 				    nla_get_u32(tb[KESTREL_A_DOM_VCPUS]),
 				    xml ? nla_data(xml) : NULL,
-				    xml ? nla_len(xml) : 0, &actions,
-				    info->extack, &dom);
+				    xml ? nla_len(xml) : 0, &actions, devs,
+				    nr_devs, info->extack, &dom);
 	if (err)
 		return err;
 	err = kestrel_reply_domain(info, dom, false);

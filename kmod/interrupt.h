@@ -23,6 +23,11 @@ void kestrel_irq_free(struct kestrel_domain *dom);
 /* ISA IRQ line @irq (0-15) is at @level now.  Any context. */
 void kestrel_isa_irq(struct kestrel_domain *dom, unsigned int irq, bool level);
 
+/* An interrupt message (an MSI write) to the local APICs.  Any context. */
+struct kestrel_irq_msg;
+void kestrel_irq_deliver(struct kestrel_domain *dom,
+			 const struct kestrel_irq_msg *msg);
+
 /* The guest's TSC frequency in kHz (the host's); 0 when unknown. */
 u32 kestrel_guest_tsc_khz(void);
 

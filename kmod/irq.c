@@ -59,6 +59,12 @@ static void ioapic_deliver(void *opaque, const struct kestrel_irq_msg *msg)
 	irq_route(opaque, msg, KESTREL_LAPIC_SH_NONE, NULL);
 }
 
+void kestrel_irq_deliver(struct kestrel_domain *dom,
+			 const struct kestrel_irq_msg *msg)
+{
+	irq_route(dom, msg, KESTREL_LAPIC_SH_NONE, NULL);
+}
+
 static void lapic_send_ipi(void *opaque, const struct kestrel_irq_msg *msg,
 			   unsigned int shorthand)
 {

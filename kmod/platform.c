@@ -9,7 +9,16 @@
  *   0x3f8-0x3ff                        16550A UART (COM1), the console
  *   0x600-0x60b, 0xcf9                 ACPI PM block, reset register
  *   0x505                              pvpanic (QEMU's; lib/acpi.c's DSDT)
+ *   0xcf8-0xcff                        PCI configuration mechanism #1
+ *                                      (0xcf9 byte accesses: the reset
+ *                                      register, passed to the ACPI PM)
+ *   0xc0000000-0xdfffffff              PCI BARs (dev/pci.c assigns them)
+ *   0xe0000000 (1 MiB)                 PCI ECAM, bus 0
  *   0xfec00000                         I/O APIC
+ *
+ * The devices of the domain's configuration (dom->devs) are virtio-pci
+ * devices on bus 0 (virtio/pci.c), their models in virtio/, interrupts
+ * by MSI-X straight to the local APICs.
  *
  * The interrupt lines go through irq.c: PIT IRQ 0, UART IRQ 4, RTC IRQ 8,
  * SCI IRQ 9 (lib/acpi.c announces the same numbers).  The local APICs are
@@ -31,6 +40,10 @@
 #include "dev/ioapic.h"
 #include "dev/lapic.h"
 #include "interrupt.h"
+#include "dev/pci.h"
+#include "virtio/virtio.h"
+#include "virtio/pci.h"
+#include "virtio/rng.h"
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -39,7 +52,7 @@
 #define PVPANIC_PORT	0x505
 #define PVPANIC_PANICKED	BIT(0)
 #define PM_BLOCK_LEN	12
-#define RESET_PORT	0xcf9
+#define PCI_CONFIG_PORT	0xcf8	/* 0xcf9 inside: the reset register */
 
 /* Byte devices: a wider access is that many byte accesses, low first. */
 #define BYTE_DEVICE(name, type, rd, wr)					\
@@ -183,8 +196,80 @@ static void rtc_irq(void *opaque, bool level)
 	kestrel_isa_irq(opaque, RTC_IRQ, level);
 }
 
+static void pci_deliver(void *opaque, const struct kestrel_irq_msg *msg)
+{
+	kestrel_irq_deliver(opaque, msg);
+}
+
+/* The device models of dom->devs on the PCI bus; undone by _free. */
+static int platform_devices_init(struct kestrel_domain *dom)
+{
+	struct kestrel_virtio_dev *vdev;
+	char name[KESTREL_NAME_MAX + 16];
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < dom->nr_devs; i++) {
+		const struct kestrel_dev_config *c = &dom->devs[i];
+
+		switch (c->type) {
+		case KESTREL_DEV_RNG: {
+			struct kestrel_virtio_rng_params p = {
+				.rate_bytes = c->rate_bytes,
+				.period_ms = c->rate_period,
+			};
+			struct kestrel_virtio_rng *rng;
+
+			snprintf(name, sizeof(name), "%s: rng%u", dom->name, i);
+			rng = kestrel_virtio_rng_create(&p, name);
+			if (IS_ERR(rng))
+				return PTR_ERR(rng);
+			dom->dev_state[i].model = rng;
+			vdev = kestrel_virtio_rng_vdev(rng);
+			break;
+		}
+		default:
+			return -EINVAL;		/* genl.c checked the type */
+		}
+		vdev->mem = &dom->mem;
+		err = kestrel_virtio_pci_create(dom->pci, vdev, c->slot,
+						&dom->dev_state[i].vp);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void platform_devices_free(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_devs; i++) {
+		if (dom->dev_state[i].vp)
+			kestrel_virtio_pci_destroy(dom->dev_state[i].vp);
+		dom->dev_state[i].vp = NULL;
+		if (!dom->dev_state[i].model)
+			continue;
+		switch (dom->devs[i].type) {
+		case KESTREL_DEV_RNG:
+			kestrel_virtio_rng_destroy(dom->dev_state[i].model);
+			break;
+		}
+		dom->dev_state[i].model = NULL;
+	}
+	if (dom->pci)
+		kestrel_pci_bus_destroy(dom->pci);
+	dom->pci = NULL;
+}
+
 int kestrel_platform_init(struct kestrel_domain *dom)
 {
+	struct kestrel_pci_bus_params pci = {
+		.deliver = pci_deliver,
+		.opaque = dom,
+		.cf9_read = pm_pio_read,
+		.cf9_write = pm_pio_write,
+	};
 	struct kestrel_bus *pio = &dom->pio;
 	int err;
 
@@ -198,6 +283,13 @@ int kestrel_platform_init(struct kestrel_domain *dom)
 	dom->pm = kestrel_acpi_pm_create(&pm_ops, dom);
 	if (!dom->uart || !dom->pit || !dom->rtc || !dom->pm)
 		return -ENOMEM;
+	pci.cf9_opaque = dom->pm;
+	dom->pci = kestrel_pci_bus_create(&pci);
+	if (!dom->pci)
+		return -ENOMEM;
+	err = platform_devices_init(dom);
+	if (err)
+		return err;
 
 	return claim(pio, COM1_BASE, 8, false, uart_pio_read, uart_pio_write,
 		     dom->uart) ?:
@@ -209,8 +301,14 @@ int kestrel_platform_init(struct kestrel_domain *dom)
 	       claim(pio, 0x70, 2, true, rtc_pio_read, rtc_pio_write, dom->rtc) ?:
 	       claim(pio, KESTREL_ACPI_PM_EVT_PORT, PM_BLOCK_LEN, true,
 		     pm_pio_read, pm_pio_write, dom->pm) ?:
-	       claim(pio, RESET_PORT, 1, true, pm_pio_read, pm_pio_write,
-		     dom->pm) ?:
+	       claim(pio, PCI_CONFIG_PORT, 8, true, kestrel_pci_pio_read,
+		     kestrel_pci_pio_write, dom->pci) ?:
+	       claim(&dom->mmio, KESTREL_PCI_ECAM_BASE, KESTREL_PCI_ECAM_SIZE,
+		     false, kestrel_pci_ecam_read, kestrel_pci_ecam_write,
+		     dom->pci) ?:
+	       claim(&dom->mmio, KESTREL_PCI_MMIO_START,
+		     KESTREL_PCI_MMIO_END - KESTREL_PCI_MMIO_START + 1, true,
+		     kestrel_pci_mmio_read, kestrel_pci_mmio_write, dom->pci) ?:
 	       claim(pio, PVPANIC_PORT, 1, true, pvpanic_read, pvpanic_write,
 		     dom) ?:
 	       claim(&dom->mmio, KESTREL_IOAPIC_BASE, KESTREL_IOAPIC_SIZE,
@@ -235,6 +333,9 @@ void kestrel_platform_reset(struct kestrel_domain *dom)
 	kestrel_ioapic_reset(dom->ioapic);
 	for (i = 0; i < dom->nr_vcpus; i++)
 		kestrel_lapic_reset(dom->vcpus[i].lapic);
+	for (i = 0; i < dom->nr_devs; i++)
+		kestrel_virtio_pci_reset(dom->dev_state[i].vp);
+	kestrel_pci_bus_reset(dom->pci);
 }
 
 /* virsh shutdown: the ACPI power button. */
@@ -246,6 +347,7 @@ void kestrel_platform_power_button(struct kestrel_domain *dom)
 /* The line sources first (the PIT's timer), then the controllers. */
 void kestrel_platform_free(struct kestrel_domain *dom)
 {
+	platform_devices_free(dom);
 	if (dom->pm)
 		kestrel_acpi_pm_destroy(dom->pm);
 	if (dom->rtc)

@@ -361,10 +361,38 @@ enum kestrel_attr {
 	KESTREL_A_DOM_REBOOT,		/* flag: SHUTDOWN means reboot */
 	KESTREL_A_TSC_KHZ,		/* u32: guest TSC rate in kHz, 0 unknown */
 	KESTREL_A_DOM_BOOT_FILES,	/* binary: struct kestrel_boot_file[] */
+	KESTREL_A_DOM_DEVICES,		/* nested: KESTREL_A_DEVICE each */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
 };
+
+/*
+ * Devices (DOMAIN_CREATE's KESTREL_A_DOM_DEVICES holds one nested
+ * KESTREL_A_DEVICE per device, at most KESTREL_MAX_DEVICES): virtio-pci
+ * devices on PCI bus 0, served by kernel workers.  Inside each, enum
+ * kestrel_dev_attr.  A device of a type the module does not know, a slot
+ * used twice or out of range, or an attribute that does not belong to the
+ * type is refused with a message.
+ */
+enum kestrel_dev_type {
+	KESTREL_DEV_RNG = 1,		/* virtio-rng: the host's entropy */
+};
+
+enum kestrel_dev_attr {
+	KESTREL_A_DEV_UNSPEC,
+	KESTREL_A_DEVICE,		/* nested: one device (in DOM_DEVICES) */
+	KESTREL_A_DEV_TYPE,		/* u32: enum kestrel_dev_type */
+	KESTREL_A_DEV_SLOT,		/* u32: PCI device number, 1-31 */
+	KESTREL_A_DEV_RATE_BYTES,	/* u32: rng: bytes per period, 0: no limit */
+	KESTREL_A_DEV_RATE_PERIOD,	/* u32: rng: the period in ms, 1-3600000 */
+
+	__KESTREL_A_DEV_MAX,
+	KESTREL_A_DEV_MAX = __KESTREL_A_DEV_MAX - 1
+};
+
+#define KESTREL_MAX_DEVICES	16
+#define KESTREL_PCI_MAX_SLOT	31
 
 /*
  * ioctls on /dev/kestrel.  Type 0xAF, numbers 0x80-0xFF (0x00-0x1F belong to
