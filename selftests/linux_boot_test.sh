@@ -11,33 +11,19 @@
 # (KESTREL_SELFTEST_FIRST in tools/check).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-kestrel=$top/ctl/kestrel
 tmp=${TMPDIR:-/tmp}/kestrel-boot.$$
 name=boot$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-900}
+plan=4
 mkdir -p "$tmp"
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
-skip3() { # the rest of the plan
-	while [ $n -lt 4 ]; do n=$((n + 1)); echo "ok $n # SKIP $1"; done
-	exit 0
-}
+. "$top/selftests/linux_lib.sh"
 cleanup() { "$kestrel" destroy "$name" >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..4"
-grep -qw -e svm -e vmx /proc/cpuinfo || skip3 "no virtualization backend on this CPU"
-if [ -e /vmlinuz ]; then
-	kernel=$(readlink -f /vmlinuz)
-else
-	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
-fi
-[ -r "$kernel" ] || skip3 "no kernel image to boot here"
-initrd=$top/build/guest/initrd.img
-[ -s "$initrd" ] || skip3 "no test initramfs (make guest)"
+echo "1..$plan"
+# The one Linux boot the VMX tier runs.
+KESTREL_LINUX_VMX=1 linux_prereqs linux_boot_test
 
 cat >"$tmp/boot.xml" <<X
 <domain type='kestrel'>
@@ -62,7 +48,7 @@ X
 start=$(date +%s)
 if ! out=$("$kestrel" create "$tmp/boot.xml" 2>&1); then
 	not_ok "create: $(echo "$out" | tr '\n' '|')"
-	skip3 "the domain was not created"
+	skip_all "the domain was not created"
 fi
 state=
 while [ $(($(date +%s) - start)) -lt "$limit" ]; do

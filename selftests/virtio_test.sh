@@ -8,19 +8,11 @@
 # their consoles can be read.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-kestrel=$top/ctl/kestrel
 tmp=${TMPDIR:-/tmp}/kestrel-virtio.$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
 plan=7
 mkdir -p "$tmp"
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
-skip_all() {
-	while [ $n -lt $plan ]; do n=$((n + 1)); echo "ok $n # SKIP $1"; done
-	exit 0
-}
+. "$top/selftests/linux_lib.sh"
 cleanup() {
 	"$kestrel" destroy vio-rng$$ >/dev/null 2>&1
 	"$kestrel" destroy vio-none$$ >/dev/null 2>&1
@@ -30,19 +22,7 @@ trap cleanup EXIT
 
 echo "TAP version 13"
 echo "1..$plan"
-grep -qw -e svm -e vmx /proc/cpuinfo || skip_all "no virtualization backend on this CPU"
-if grep -qw vmx /proc/cpuinfo && ! grep -qw svm /proc/cpuinfo &&
-	[ "${KESTREL_LINUX_VMX:-0}" != 1 ]; then
-	skip_all "Linux boots take minutes under Bochs: virtio runs on the SVM test host (KESTREL_LINUX_VMX=1 runs it here)"
-fi
-if [ -e /vmlinuz ]; then
-	kernel=$(readlink -f /vmlinuz)
-else
-	kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
-fi
-[ -r "$kernel" ] || skip_all "no kernel image to boot here"
-initrd=$top/build/guest/initrd.img
-[ -s "$initrd" ] || skip_all "no test initramfs (tools/mkguest)"
+linux_prereqs virtio-rng
 
 # xml NAME DEVICES
 xml() {
