@@ -11,11 +11,13 @@
  * destroys the half-made domain again.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -106,8 +108,75 @@ static int lifecycle_config(const struct kestrel_domxml *x,
 	return 0;
 }
 
-/* <devices><rng>...: what DOMAIN_CREATE gives the module to serve. */
-static void devices_config(const struct kestrel_domxml *x,
+static void close_disks(int *fds);
+
+/*
+ * Open each <disk>'s backend, as the module will use it: read-write (or
+ * read-only with <readonly/>), O_DIRECT for cache='none' and
+ * 'directsync', never inherited.  @fds[i] is device i's fd, -1 for the
+ * devices that are not disks; on failure every fd opened is closed again
+ * and the reason recorded (libvirt's words for a file it cannot reach).
+ */
+static int open_disks(const struct kestrel_domxml *x, int *fds)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < KESTREL_MAX_DEVICES; i++)
+		fds[i] = -1;
+	for (i = 0; i < x->nr_devices && i < KESTREL_MAX_DEVICES && !err; i++) {
+		const struct kestrel_domxml_device *d = &x->devices[i];
+		const char *path = d->disk.source;
+		bool direct;
+		struct stat st;
+		int flags;
+
+		if (d->type != KESTREL_DEV_BLOCK)
+			continue;
+		direct = kestrel_domxml_disk_direct(d->disk.cache);
+		flags = (d->disk.readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+			(direct ? O_DIRECT : 0);
+		fds[i] = open(path, flags);
+		if (fds[i] < 0 && direct && errno == EINVAL)
+			err = kestrel_fail(EINVAL, "Cannot open storage file '%s' with cache='%s': cache='none' needs a filesystem with O_DIRECT (use cache='writeback' there)",
+					   path,
+					   kestrel_domxml_disk_cache_name(d->disk.cache));
+		else if (fds[i] < 0)
+			err = kestrel_fail(errno, "Cannot access storage file '%s': %s",
+					   path, strerror(errno));
+		else if (fstat(fds[i], &st))
+			err = kestrel_fail(errno, "Cannot access storage file '%s': %s",
+					   path, strerror(errno));
+		else if (d->disk.type == KESTREL_DOMXML_DISK_FILE &&
+			 !S_ISREG(st.st_mode))
+			err = kestrel_fail(EINVAL, "storage file '%s' is not a regular file: <disk type='file'> needs one (type='block' with <source dev=...> for a block device)",
+					   path);
+		else if (d->disk.type == KESTREL_DOMXML_DISK_BLOCK &&
+			 !S_ISBLK(st.st_mode))
+			err = kestrel_fail(EINVAL, "'%s' is not a block device: <disk type='block'> needs one (type='file' with <source file=...> for an image file)",
+					   path);
+	}
+	if (err)
+		close_disks(fds);
+	return err;
+}
+
+static void close_disks(int *fds)
+{
+	unsigned int i;
+
+	for (i = 0; i < KESTREL_MAX_DEVICES; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+/*
+ * <devices>: what DOMAIN_CREATE gives the module to serve; a disk's
+ * backend goes as its fd in @fds (open_disks()).
+ */
+static void devices_config(const struct kestrel_domxml *x, const int *fds,
 			   struct kestrel_domain_config *cfg)
 {
 	unsigned int i;
@@ -118,10 +187,18 @@ static void devices_config(const struct kestrel_domxml *x,
 
 		dev->type = d->type;
 		dev->slot = d->slot;
+		dev->fd = -1;
 		if (d->type == KESTREL_DEV_RNG && d->rng.rate_bytes) {
 			dev->rate_bytes = d->rng.rate_bytes;
 			dev->rate_period = d->rng.rate_period ?:
 					   KESTREL_DOMXML_RNG_PERIOD_DEFAULT;
+		}
+		if (d->type == KESTREL_DEV_BLOCK) {
+			dev->fd = fds[i];
+			dev->readonly = d->disk.readonly;
+			dev->queues = d->disk.queues;
+			snprintf(dev->serial, sizeof(dev->serial), "%s",
+				 d->disk.serial);
 		}
 	}
 	cfg->nr_devices = i;
@@ -151,10 +228,21 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	struct kestrel_sregs sregs;
 	struct kestrel_regs regs;
 	uint64_t ram = x->memory_kib * 1024;
+	int disk_fds[KESTREL_MAX_DEVICES];
 	bool created = false;
 	char *xml = NULL;
-	int ret = -1, fd;
+	int ret = -1, fd, err;
 
+	/*
+	 * The disks first: a file that is missing is the XML's fault,
+	 * whether the module is loaded or not.  Their fds stay open until
+	 * DOMAIN_CREATE returns (the module holds its own references).
+	 */
+	if (open_disks(x, disk_fds)) {
+		ctl_error("%s", failure);
+		ctl_lib_error();
+		return -1;
+	}
 	if (ctl_connect(ctx))
 		goto out;
 	if (kestrel_get_info(ctx->conn, &host) ||
@@ -171,8 +259,10 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	cfg.vcpus = x->vcpus;
 	cfg.xml = xml;
 	cfg.xml_len = strlen(xml);
-	devices_config(x, &cfg);
-	if (kestrel_domain_create(ctx->conn, &cfg, &info))
+	devices_config(x, disk_fds, &cfg);
+	err = kestrel_domain_create(ctx->conn, &cfg, &info);
+	close_disks(disk_fds);
+	if (err)
 		goto fail;
 	created = true;
 	if (write_boot_image(info.id, img, ram, &regs, &sregs) ||
@@ -206,6 +296,7 @@ fail:
 	if (created)
 		kestrel_domain_destroy(ctx->conn, info.id);
 out:
+	close_disks(disk_fds);
 	free(xml);
 	kestrel_boot_image_free(img);
 	return ret;

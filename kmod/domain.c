@@ -105,6 +105,7 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 			  struct kestrel_domain **domp)
 {
 	struct kestrel_domain *dom;
+	unsigned int i;
 	int err;
 
 	if (!name[0]) {
@@ -165,6 +166,8 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 		goto err_put;
 	}
 	err = domain_devices_init(dom);
+	for (i = 0; i < nr_devs; i++)
+		dom->devs[i].file = NULL;	/* the caller's; see domain.h */
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot set up the domain's devices");
 		goto err_put;

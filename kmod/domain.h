@@ -44,6 +44,15 @@ struct kestrel_dev_config {
 	u32 slot;			/* PCI device number, 1-31 */
 	u32 rate_bytes;			/* rng: per period; 0: unlimited */
 	u32 rate_period;		/* rng: ms */
+	/*
+	 * block: the backend, borrowed from genl.c (which holds the
+	 * reference) for the time of kestrel_domain_create() only: a device
+	 * keeps its own reference; NULL afterwards.
+	 */
+	struct file *file;
+	bool readonly;
+	char serial[21];
+	u32 queues;			/* block: 0: one per vCPU */
 };
 
 /* libvirt's on_poweroff/on_reboot/on_crash: enum kestrel_lifecycle_action */

@@ -10,6 +10,8 @@
  */
 #include <linux/cpumask.h>
 #include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <net/genetlink.h>
 
 #include "kestrel.h"
@@ -220,12 +222,70 @@ static const struct nla_policy kestrel_create_policy[KESTREL_A_MAX + 1] = {
 
 static const struct nla_policy kestrel_dev_policy[KESTREL_A_DEV_MAX + 1] = {
 	[KESTREL_A_DEV_TYPE] = NLA_POLICY_RANGE(NLA_U32, KESTREL_DEV_RNG,
-						KESTREL_DEV_RNG),
+						KESTREL_DEV_BLOCK),
 	[KESTREL_A_DEV_SLOT] = NLA_POLICY_RANGE(NLA_U32, 1,
 						KESTREL_PCI_MAX_SLOT),
 	[KESTREL_A_DEV_RATE_BYTES] = { .type = NLA_U32 },
 	[KESTREL_A_DEV_RATE_PERIOD] = { .type = NLA_U32 },	/* checked below */
+	[KESTREL_A_DEV_FD] = { .type = NLA_U32 },
+	[KESTREL_A_DEV_READONLY] = { .type = NLA_FLAG },
+	[KESTREL_A_DEV_SERIAL] = { .type = NLA_NUL_STRING, .len = 20 },
+	[KESTREL_A_DEV_QUEUES] = NLA_POLICY_RANGE(NLA_U32, 1, 64),
 };
+
+/* Drop the backend files kestrel_parse_devices() took. */
+static void kestrel_put_devices(struct kestrel_dev_config *cfg,
+				unsigned int nr)
+{
+	while (nr--) {
+		if (cfg[nr].file)
+			fput(cfg[nr].file);
+		cfg[nr].file = NULL;
+	}
+}
+
+/* A block device's attributes: its backend from the sender's fd. */
+static int kestrel_parse_block(struct nlattr **tb, struct nlattr *d,
+			       struct kestrel_dev_config *c,
+			       struct netlink_ext_ack *extack)
+{
+	struct inode *inode;
+
+	if (tb[KESTREL_A_DEV_RATE_BYTES] || tb[KESTREL_A_DEV_RATE_PERIOD]) {
+		NL_SET_ERR_MSG_ATTR(extack, d, "block: a rate is an rng attribute");
+		return -EINVAL;
+	}
+	if (!tb[KESTREL_A_DEV_FD]) {
+		NL_SET_ERR_MSG_ATTR(extack, d, "block: the backend fd is missing");
+		return -EINVAL;
+	}
+	c->readonly = nla_get_flag(tb[KESTREL_A_DEV_READONLY]);
+	if (tb[KESTREL_A_DEV_SERIAL])
+		nla_strscpy(c->serial, tb[KESTREL_A_DEV_SERIAL],
+			    sizeof(c->serial));
+	if (tb[KESTREL_A_DEV_QUEUES])
+		c->queues = nla_get_u32(tb[KESTREL_A_DEV_QUEUES]);
+	c->file = fget(nla_get_u32(tb[KESTREL_A_DEV_FD]));
+	if (!c->file) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KESTREL_A_DEV_FD],
+				    "block: the backend fd is not open");
+		return -EBADF;
+	}
+	inode = file_inode(c->file);
+	if (!S_ISREG(inode->i_mode) && !S_ISBLK(inode->i_mode)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KESTREL_A_DEV_FD],
+				    "block: the backend is neither a regular file nor a block device");
+		return -EINVAL;
+	}
+	if (!(c->file->f_mode & FMODE_READ) ||
+	    (!c->readonly && !(c->file->f_mode & FMODE_WRITE))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[KESTREL_A_DEV_FD],
+				    "block: the backend fd is not open for reading and (unless read-only) writing");
+		return -EBADF;
+	}
+	return 0;
+}
+
 
 static u32 kestrel_get_action(struct nlattr *a, u32 dflt)
 {
@@ -273,7 +333,18 @@ static int kestrel_parse_devices(struct nlattr *devs,
 			return -EINVAL;
 		}
 		slots |= BIT(c->slot);
-		/* KESTREL_DEV_RNG, the only type so far */
+		if (c->type == KESTREL_DEV_BLOCK) {
+			err = kestrel_parse_block(tb, d, c, extack);
+			if (err)
+				return err;
+			continue;
+		}
+		/* KESTREL_DEV_RNG */
+		if (tb[KESTREL_A_DEV_FD] || tb[KESTREL_A_DEV_READONLY] ||
+		    tb[KESTREL_A_DEV_SERIAL] || tb[KESTREL_A_DEV_QUEUES]) {
+			NL_SET_ERR_MSG_ATTR(extack, d, "rng: an attribute of block devices");
+			return -EINVAL;
+		}
 		if (tb[KESTREL_A_DEV_RATE_BYTES]) {
 			if (!tb[KESTREL_A_DEV_RATE_PERIOD]) {
 				NL_SET_ERR_MSG_ATTR(extack, d, "rng: a rate in bytes needs a period");
@@ -321,8 +392,10 @@ static int kestrel_cmd_domain_create(struct sk_buff *skb,
 					      KESTREL_ACTION_PRESERVE);
 	err = kestrel_parse_devices(tb[KESTREL_A_DOM_DEVICES], devs, &nr_devs,
 				    info->extack);
-	if (err)
+	if (err) {
+		kestrel_put_devices(devs, nr_devs);
 		return err;
+	}
 	err = kestrel_domain_create(nla_data(tb[KESTREL_A_DOM_NAME]),
 				    tb[KESTREL_A_DOM_UUID] ?
 				    nla_data(tb[KESTREL_A_DOM_UUID]) : NULL,
@@ -331,6 +404,7 @@ static int kestrel_cmd_domain_create(struct sk_buff *skb,
 				    xml ? nla_data(xml) : NULL,
 				    xml ? nla_len(xml) : 0, &actions, devs,
 				    nr_devs, info->extack, &dom);
+	kestrel_put_devices(devs, nr_devs);
 	if (err)
 		return err;
 	err = kestrel_reply_domain(info, dom, false);

@@ -399,6 +399,32 @@ static int transact_domain(struct kestrel_conn *c, struct nlmsghdr *nlh,
 	return err;
 }
 
+/* A block device's own attributes. */
+static int check_block(unsigned int i, const struct kestrel_device_config *dev)
+{
+	size_t len = strnlen(dev->serial, sizeof(dev->serial));
+	size_t k;
+
+	if (dev->fd < 0)
+		return kestrel_fail(EINVAL, "device %u: a block device needs the open fd of its backend",
+				    i);
+	if (dev->rate_bytes || dev->rate_period)
+		return kestrel_fail(EINVAL, "device %u: a rate is for rng devices, not block devices",
+				    i);
+	if (dev->queues > KESTREL_MAX_VCPUS)
+		return kestrel_fail(EINVAL, "device %u: %u queues (want 1-%d, or 0 for one per vCPU)",
+				    i, dev->queues, KESTREL_MAX_VCPUS);
+	if (len == sizeof(dev->serial))
+		return kestrel_fail(EINVAL, "device %u: the serial is longer than 20 bytes",
+				    i);
+	for (k = 0; k < len; k++)
+		if ((unsigned char)dev->serial[k] < 0x20 ||
+		    (unsigned char)dev->serial[k] > 0x7e)
+			return kestrel_fail(EINVAL, "device %u: the serial has a byte 0x%02x that is not printable ASCII",
+					    i, (unsigned char)dev->serial[k]);
+	return 0;
+}
+
 /* The devices of a DOMAIN_CREATE, checked as the module checks them. */
 static int check_devices(const struct kestrel_domain_config *cfg)
 {
@@ -411,7 +437,7 @@ static int check_devices(const struct kestrel_domain_config *cfg)
 	for (i = 0; i < cfg->nr_devices; i++) {
 		const struct kestrel_device_config *dev = &cfg->devices[i];
 
-		if (dev->type != KESTREL_DEV_RNG)
+		if (dev->type != KESTREL_DEV_RNG && dev->type != KESTREL_DEV_BLOCK)
 			return kestrel_fail(EINVAL, "device %u: unknown device type %u",
 					    i, (unsigned int)dev->type);
 		if (dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT)
@@ -421,6 +447,16 @@ static int check_devices(const struct kestrel_domain_config *cfg)
 			return kestrel_fail(EINVAL, "device %u: PCI slot %u is used twice",
 					    i, dev->slot);
 		used |= 1U << dev->slot;
+		if (dev->type == KESTREL_DEV_BLOCK) {
+			int err = check_block(i, dev);
+
+			if (err)
+				return err;
+			continue;
+		}
+		if (dev->readonly || dev->serial[0] || dev->queues)
+			return kestrel_fail(EINVAL, "device %u: readonly, serial and queues are for block devices",
+					    i);
 		if (!dev->rate_bytes && !dev->rate_period)
 			continue;
 		if (!dev->rate_bytes || dev->rate_period < 1 ||
@@ -447,7 +483,18 @@ static void put_devices(struct nlmsghdr *nlh,
 		one = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
 		mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, dev->type);
 		mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, dev->slot);
-		if (dev->rate_bytes) {
+		if (dev->type == KESTREL_DEV_BLOCK) {
+			mnl_attr_put_u32(nlh, KESTREL_A_DEV_FD,
+					 (uint32_t)dev->fd);
+			if (dev->readonly)
+				mnl_attr_put(nlh, KESTREL_A_DEV_READONLY, 0, NULL);
+			if (dev->serial[0])
+				mnl_attr_put_strz(nlh, KESTREL_A_DEV_SERIAL,
+						  dev->serial);
+			if (dev->queues)
+				mnl_attr_put_u32(nlh, KESTREL_A_DEV_QUEUES,
+						 dev->queues);
+		} else if (dev->rate_bytes) {
 			mnl_attr_put_u32(nlh, KESTREL_A_DEV_RATE_BYTES,
 					 dev->rate_bytes);
 			mnl_attr_put_u32(nlh, KESTREL_A_DEV_RATE_PERIOD,

@@ -28,8 +28,13 @@ void kestrel_domxml_init(struct kestrel_domxml *d)
 
 void kestrel_domxml_free(struct kestrel_domxml *d)
 {
+	unsigned int i;
+
 	if (!d)
 		return;
+	for (i = 0; i < d->nr_devices && i < KESTREL_MAX_DEVICES; i++)
+		if (d->devices[i].type == KESTREL_DEV_BLOCK)
+			free(d->devices[i].disk.source);
 	free(d->title);
 	free(d->description);
 	free(d->machine);
@@ -98,6 +103,17 @@ bool kestrel_domxml_equal(const struct kestrel_domxml *a,
 		     x->rng.rate_bytes != y->rng.rate_bytes ||
 		     x->rng.rate_period != y->rng.rate_period))
 			return false;
+		if (x->type == KESTREL_DEV_BLOCK &&
+		    (x->disk.type != y->disk.type ||
+		     !str_eq(x->disk.source, y->disk.source) ||
+		     strcmp(x->disk.target, y->disk.target) ||
+		     x->disk.driver != y->disk.driver ||
+		     x->disk.cache != y->disk.cache ||
+		     x->disk.io != y->disk.io ||
+		     x->disk.queues != y->disk.queues ||
+		     x->disk.readonly != y->disk.readonly ||
+		     strcmp(x->disk.serial, y->disk.serial)))
+			return false;
 	}
 	return true;
 }
@@ -115,6 +131,70 @@ const char *kestrel_domxml_rng_path(enum kestrel_domxml_rng_backend b)
 		break;
 	}
 	return NULL;
+}
+
+const char *kestrel_domxml_disk_type_name(enum kestrel_domxml_disk_type t)
+{
+	switch (t) {
+	case KESTREL_DOMXML_DISK_FILE:
+		return "file";
+	case KESTREL_DOMXML_DISK_BLOCK:
+		return "block";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_disk_driver_name(enum kestrel_domxml_disk_driver d)
+{
+	switch (d) {
+	case KESTREL_DOMXML_DISK_DRIVER_NONE:
+		break;
+	case KESTREL_DOMXML_DISK_DRIVER_QEMU:
+		return "qemu";
+	case KESTREL_DOMXML_DISK_DRIVER_KESTREL:
+		return "kestrel";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_disk_cache_name(enum kestrel_domxml_disk_cache c)
+{
+	switch (c) {
+	case KESTREL_DOMXML_DISK_CACHE_DEFAULT:
+		break;
+	case KESTREL_DOMXML_DISK_CACHE_NONE:
+		return "none";
+	case KESTREL_DOMXML_DISK_CACHE_WRITETHROUGH:
+		return "writethrough";
+	case KESTREL_DOMXML_DISK_CACHE_WRITEBACK:
+		return "writeback";
+	case KESTREL_DOMXML_DISK_CACHE_DIRECTSYNC:
+		return "directsync";
+	case KESTREL_DOMXML_DISK_CACHE_UNSAFE:
+		return "unsafe";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_disk_io_name(enum kestrel_domxml_disk_io io)
+{
+	switch (io) {
+	case KESTREL_DOMXML_DISK_IO_DEFAULT:
+		break;
+	case KESTREL_DOMXML_DISK_IO_NATIVE:
+		return "native";
+	case KESTREL_DOMXML_DISK_IO_THREADS:
+		return "threads";
+	case KESTREL_DOMXML_DISK_IO_URING:
+		return "io_uring";
+	}
+	return NULL;
+}
+
+bool kestrel_domxml_disk_direct(enum kestrel_domxml_disk_cache c)
+{
+	return c == KESTREL_DOMXML_DISK_CACHE_NONE ||
+	       c == KESTREL_DOMXML_DISK_CACHE_DIRECTSYNC;
 }
 
 const char *kestrel_domxml_type_name(enum kestrel_domxml_type type)

@@ -2,12 +2,13 @@
 /*
  * The domain XML model: the subset of libvirt's domain XML that Kestrel
  * runs today (direct kernel boot of an x86_64 guest with a serial
- * console and virtio-rng devices), parsed strictly and written back in libvirt's canonical
- * layout, the way `virsh dumpxml` prints a KVM domain.
+ * console, virtio-blk disks and virtio-rng devices), parsed strictly and
+ * written back in libvirt's canonical layout, the way `virsh dumpxml`
+ * prints a KVM domain.
  *
  * Parsing never drops anything silently: every element, attribute or
  * value Kestrel does not support is an error that names it and gives its
- * line ("unsupported element <disk> at line 12").  Malformed XML is
+ * line ("unsupported element <interface> at line 12").  Malformed XML is
  * reported with libxml2's line and column.  Errors follow libkestrel's
  * convention: a negative errno, and a message for kestrel_last_error():
  *
@@ -15,7 +16,8 @@
  *            value, missing required element, inconsistent settings
  *   -ERANGE  a well-formed number outside its allowed range (memory size,
  *            vCPU count, currentMemory > memory, vcpupin vcpu, host CPU,
- *            <rng> rate, PCI slot, more than KESTREL_MAX_DEVICES devices)
+ *            <rng> rate, <driver> queues, PCI slot, more than
+ *            KESTREL_MAX_DEVICES devices)
  *   -EFBIG   a document larger than KESTREL_XML_MAX bytes
  *   -ENOMEM, or the errno of open()/read() for kestrel_domxml_parse_file()
  *
@@ -107,6 +109,49 @@ enum kestrel_domxml_rng_backend {
 /* libvirt's (and QEMU's) period when <rate> gives only bytes. */
 #define KESTREL_DOMXML_RNG_PERIOD_DEFAULT	1000U
 
+/* <disk type='...'>: what backs a virtio-blk disk. */
+enum kestrel_domxml_disk_type {
+	KESTREL_DOMXML_DISK_FILE,	/* <source file='/abs/path'/>, a regular file */
+	KESTREL_DOMXML_DISK_BLOCK,	/* <source dev='/dev/...'/>, a block device */
+};
+
+/* <driver name='...'>: kept as written (both mean the module's virtio-blk). */
+enum kestrel_domxml_disk_driver {
+	KESTREL_DOMXML_DISK_DRIVER_NONE,	/* no name attribute */
+	KESTREL_DOMXML_DISK_DRIVER_QEMU,
+	KESTREL_DOMXML_DISK_DRIVER_KESTREL,
+};
+
+/*
+ * <driver cache='...'>, numbered as libvirt's virDomainDiskCache.  none
+ * and directsync open the backend with O_DIRECT, the others buffered
+ * (kestrel_domxml_disk_direct()).  'default' reads as DEFAULT and, as in
+ * libvirt, is written back as no attribute.
+ */
+enum kestrel_domxml_disk_cache {
+	KESTREL_DOMXML_DISK_CACHE_DEFAULT = 0,
+	KESTREL_DOMXML_DISK_CACHE_NONE = 1,
+	KESTREL_DOMXML_DISK_CACHE_WRITETHROUGH = 2,
+	KESTREL_DOMXML_DISK_CACHE_WRITEBACK = 3,
+	KESTREL_DOMXML_DISK_CACHE_DIRECTSYNC = 4,
+	KESTREL_DOMXML_DISK_CACHE_UNSAFE = 5,
+};
+
+/* <driver io='...'>, numbered as libvirt's virDomainDiskIo ('default' refused). */
+enum kestrel_domxml_disk_io {
+	KESTREL_DOMXML_DISK_IO_DEFAULT = 0,	/* no attribute */
+	KESTREL_DOMXML_DISK_IO_NATIVE = 1,
+	KESTREL_DOMXML_DISK_IO_THREADS = 2,
+	KESTREL_DOMXML_DISK_IO_URING = 3,
+};
+
+/* <target dev='vdX'>: "vd" and 1..13 lower-case letters, NUL included. */
+#define KESTREL_DOMXML_DISK_TARGET_MAX	16
+/* <serial>: 1..20 bytes (virtio-blk's ID), libvirt's [A-Za-z0-9_.+- ]. */
+#define KESTREL_DOMXML_DISK_SERIAL_MAX	20
+/* <driver queues='N'>: 1..this many. */
+#define KESTREL_DOMXML_DISK_QUEUES_MAX	64
+
 /*
  * A device on the guest's PCI bus 0 (<address type='pci' domain='0x0000'
  * bus='0x00' slot='0xNN' function='0x0'/>).  After parsing every device
@@ -116,7 +161,7 @@ enum kestrel_domxml_rng_backend {
  * too, so dumpxml shows them all).
  */
 struct kestrel_domxml_device {
-	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG */
+	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG, KESTREL_DEV_BLOCK */
 	unsigned int slot;
 	struct {				/* KESTREL_DEV_RNG */
 		enum kestrel_domxml_rng_backend backend;
@@ -129,6 +174,20 @@ struct kestrel_domxml_device {
 		 */
 		uint32_t rate_period;
 	} rng;
+	struct {				/* KESTREL_DEV_BLOCK: <disk> */
+		enum kestrel_domxml_disk_type type;
+		/* <source file|dev>: malloc'd, absolute, not opened here. */
+		char *source;
+		/* <target dev>: unique in the domain; bus is always virtio. */
+		char target[KESTREL_DOMXML_DISK_TARGET_MAX];
+		/* <driver>: the format is always raw (written type='raw'). */
+		enum kestrel_domxml_disk_driver driver;
+		enum kestrel_domxml_disk_cache cache;
+		enum kestrel_domxml_disk_io io;
+		uint32_t queues;		/* 0: no attribute (one per vCPU) */
+		bool readonly;			/* <readonly/> */
+		char serial[KESTREL_DOMXML_DISK_SERIAL_MAX + 1];	/* "" none */
+	} disk;
 };
 
 /* <cputune><vcpupin vcpu='N' cpuset='...'/> */
@@ -181,7 +240,12 @@ struct kestrel_domxml {
 	unsigned int nr_vcpupins;	/* sorted by vcpu, each vcpu once */
 	struct kestrel_domxml_vcpupin vcpupins[KESTREL_MAX_VCPUS];
 
-	/* <rng> devices, in document order. */
+	/*
+	 * The PCI devices: the <disk>s first, ordered by target dev (vda,
+	 * vdb, ..., vdz, vdaa: libvirt keeps them so), then the <rng>s in
+	 * document order.  Slots are assigned in this order too (libvirt
+	 * gives disks theirs before rngs).
+	 */
 	unsigned int nr_devices;	/* 0..KESTREL_MAX_DEVICES */
 	struct kestrel_domxml_device devices[KESTREL_MAX_DEVICES];
 };
@@ -224,6 +288,14 @@ const char *kestrel_domxml_clock_name(enum kestrel_domxml_clock_offset off);
 const char *kestrel_domxml_lifecycle_name(enum kestrel_domxml_lifecycle a);
 /* <backend model='random'>'s path, or NULL for the builtin backend. */
 const char *kestrel_domxml_rng_path(enum kestrel_domxml_rng_backend b);
+/* "file"/"block", "qemu"/"kestrel" (NULL for NONE), cache and io modes
+ * (NULL for DEFAULT and for values outside the enums). */
+const char *kestrel_domxml_disk_type_name(enum kestrel_domxml_disk_type t);
+const char *kestrel_domxml_disk_driver_name(enum kestrel_domxml_disk_driver d);
+const char *kestrel_domxml_disk_cache_name(enum kestrel_domxml_disk_cache c);
+const char *kestrel_domxml_disk_io_name(enum kestrel_domxml_disk_io io);
+/* Whether a cache mode opens the backend with O_DIRECT (none, directsync). */
+bool kestrel_domxml_disk_direct(enum kestrel_domxml_disk_cache c);
 
 /*
  * The module's action (enum kestrel_lifecycle_action) for an on_poweroff /

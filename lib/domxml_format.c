@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "libkestrel.h"
 #include "domxml.h"
@@ -18,6 +19,52 @@ static void text_elem(FILE *f, const char *indent, const char *tag,
 	fprintf(f, "%s<%s>", indent, tag);
 	kestrel_xml_escape(f, text);
 	fprintf(f, "</%s>\n", tag);
+}
+
+/*
+ * A <disk>, in libvirt's order: driver, source, target, readonly,
+ * serial, address.  -1 if the model holds something it cannot write.
+ */
+static int format_disk(FILE *f, const struct kestrel_domxml_device *dev)
+{
+	const char *type = kestrel_domxml_disk_type_name(dev->disk.type);
+	const char *driver = kestrel_domxml_disk_driver_name(dev->disk.driver);
+	const char *cache = kestrel_domxml_disk_cache_name(dev->disk.cache);
+	const char *io = kestrel_domxml_disk_io_name(dev->disk.io);
+
+	if (!type || !dev->disk.source || dev->disk.source[0] != '/' ||
+	    strncmp(dev->disk.target, "vd", 2) || !dev->disk.target[2] ||
+	    !memchr(dev->disk.target, '\0', sizeof(dev->disk.target)) ||
+	    !memchr(dev->disk.serial, '\0', sizeof(dev->disk.serial)) ||
+	    (!driver && dev->disk.driver != KESTREL_DOMXML_DISK_DRIVER_NONE) ||
+	    (!cache && dev->disk.cache != KESTREL_DOMXML_DISK_CACHE_DEFAULT) ||
+	    (!io && dev->disk.io != KESTREL_DOMXML_DISK_IO_DEFAULT) ||
+	    dev->disk.queues > KESTREL_DOMXML_DISK_QUEUES_MAX)
+		return -1;
+	fprintf(f, "    <disk type='%s' device='disk'>\n      <driver", type);
+	if (driver)
+		fprintf(f, " name='%s'", driver);
+	fputs(" type='raw'", f);
+	if (cache)
+		fprintf(f, " cache='%s'", cache);
+	if (io)
+		fprintf(f, " io='%s'", io);
+	if (dev->disk.queues)
+		fprintf(f, " queues='%u'", dev->disk.queues);
+	fprintf(f, "/>\n      <source %s='",
+		dev->disk.type == KESTREL_DOMXML_DISK_BLOCK ? "dev" : "file");
+	kestrel_xml_escape_attr(f, dev->disk.source);
+	fputs("'/>\n      <target dev='", f);
+	kestrel_xml_escape_attr(f, dev->disk.target);
+	fputs("' bus='virtio'/>\n", f);
+	if (dev->disk.readonly)
+		fputs("      <readonly/>\n", f);
+	if (dev->disk.serial[0])
+		text_elem(f, "      ", "serial", dev->disk.serial);
+	fprintf(f, "      <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' function='0x0'/>\n",
+		dev->slot);
+	fputs("    </disk>\n", f);
+	return 0;
 }
 
 static const char *checked(const char *name, int *bad)
@@ -130,6 +177,18 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 
 	/* libvirt writes <devices> even when there are none. */
 	fputs("  <devices>\n", f);
+	/* <disk>s first, as libvirt writes them (the model keeps them first). */
+	for (i = 0; i < d->nr_devices && i < KESTREL_MAX_DEVICES; i++) {
+		const struct kestrel_domxml_device *dev = &d->devices[i];
+
+		if (dev->type != KESTREL_DEV_BLOCK)
+			continue;
+		if (dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT ||
+		    format_disk(f, dev)) {
+			bad = 1;
+			break;
+		}
+	}
 	if (d->serial)
 		fputs("    <serial type='pty'>\n"
 		      "      <target port='0'/>\n"
@@ -143,6 +202,8 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 		const struct kestrel_domxml_device *dev = &d->devices[i];
 		const char *path;
 
+		if (dev->type == KESTREL_DEV_BLOCK)
+			continue;
 		if (dev->type != KESTREL_DEV_RNG ||
 		    dev->rng.backend > KESTREL_DOMXML_RNG_BUILTIN ||
 		    dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT) {

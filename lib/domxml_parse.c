@@ -1111,6 +1111,220 @@ static int parse_pci_address(xmlNodePtr n, unsigned int *slot)
 	return 0;
 }
 
+/* ---- disk ---- */
+
+/* <driver name='qemu' type='raw' cache='none' io='native' queues='N'/> */
+static int parse_disk_driver(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "name", "type", "cache", "io",
+					     "queues", NULL };
+	static const char *const caches[] = { "default", "none", "writethrough",
+					      "writeback", "directsync",
+					      "unsafe" };
+	static const char *const ios[] = { NULL, "native", "threads",
+					   "io_uring" };
+	_xfree_ xmlChar *name = NULL, *type = NULL, *cache = NULL, *io = NULL,
+			*queues = NULL;
+	unsigned int i;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      get_attr(n, "name", &name) ?: get_attr(n, "type", &type) ?:
+	      get_attr(n, "cache", &cache) ?: get_attr(n, "io", &io) ?:
+	      get_attr(n, "queues", &queues);
+	if (err)
+		return err;
+	if (name && !strcmp((const char *)name, "qemu"))
+		dev->disk.driver = KESTREL_DOMXML_DISK_DRIVER_QEMU;
+	else if (name && !strcmp((const char *)name, "kestrel"))
+		dev->disk.driver = KESTREL_DOMXML_DISK_DRIVER_KESTREL;
+	else if (name)
+		return fail_why(EINVAL, n, "want 'qemu' or 'kestrel' (both mean the module's virtio-blk)",
+				"unsupported <driver> name '%.32s' of <disk>",
+				(const char *)name);
+	if (type && strcmp((const char *)type, "raw"))
+		return fail_why(EINVAL, n, "Kestrel serves raw images only (convert with qemu-img convert -O raw)",
+				"unsupported disk format '%.32s' in <driver>",
+				(const char *)type);
+	if (cache) {
+		for (i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
+			if (!strcmp((const char *)cache, caches[i]))
+				break;
+		if (i == sizeof(caches) / sizeof(caches[0]))
+			return fail_why(EINVAL, n, "want none, writeback, writethrough, directsync, unsafe or default",
+					"unsupported value '%.32s' of attribute 'cache' of <driver>",
+					(const char *)cache);
+		dev->disk.cache = (enum kestrel_domxml_disk_cache)i;
+	}
+	if (io) {
+		for (i = 1; i < sizeof(ios) / sizeof(ios[0]); i++)
+			if (!strcmp((const char *)io, ios[i]))
+				break;
+		if (i == sizeof(ios) / sizeof(ios[0]))
+			return fail_why(EINVAL, n, "want native, threads or io_uring",
+					"unsupported value '%.32s' of attribute 'io' of <driver>",
+					(const char *)io);
+		dev->disk.io = (enum kestrel_domxml_disk_io)i;
+	}
+	if (queues)
+		return parse_uint_in(n, "attribute 'queues' of <driver>",
+				     (const char *)queues, 1,
+				     KESTREL_DOMXML_DISK_QUEUES_MAX,
+				     &dev->disk.queues);
+	return 0;
+}
+
+/* <source file='/abs'/> (type='file') or <source dev='/dev/x'/> (block). */
+static int parse_disk_source(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const file_attrs[] = { "file", NULL };
+	static const char *const dev_attrs[] = { "dev", NULL };
+	bool block = dev->disk.type == KESTREL_DOMXML_DISK_BLOCK;
+	const char *attr = block ? "dev" : "file";
+	_xfree_ xmlChar *path = NULL;
+	int err;
+
+	if (xmlHasNsProp(n, (const xmlChar *)(block ? "file" : "dev"), NULL))
+		return fail_why(EINVAL, n, block ?
+				"a <disk type='block'> names its device with 'dev'" :
+				"a <disk type='file'> names its file with 'file' (type='block' takes 'dev')",
+				"unsupported attribute '%s' of <source>",
+				block ? "file" : "dev");
+	err = check_attrs(n, block ? dev_attrs : file_attrs) ?: check_empty(n) ?:
+	      require_attr(n, attr, &path);
+	if (err)
+		return err;
+	if (!path[0])
+		return fail_at(EINVAL, n, "empty attribute '%s' of <source>", attr);
+	if (path[0] != '/')
+		return fail_why(EINVAL, n, "give the full path",
+				"<source> path '%.64s' is not absolute",
+				(const char *)path);
+	dev->disk.source = strdup((const char *)path);
+	return dev->disk.source ? 0 : no_memory();
+}
+
+/* "vd" and 1..13 lower-case letters. */
+static bool valid_target(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len < 3 || len >= KESTREL_DOMXML_DISK_TARGET_MAX ||
+	    strncmp(s, "vd", 2))
+		return false;
+	for (i = 2; i < len; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return false;
+	return true;
+}
+
+/* <target dev='vda' bus='virtio'/> (no bus: virtio, as libvirt reads vd*). */
+static int parse_disk_target(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "dev", "bus", NULL };
+	_xfree_ xmlChar *tdev = NULL, *bus = NULL;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      require_attr(n, "dev", &tdev) ?: get_attr(n, "bus", &bus);
+	if (err)
+		return err;
+	if (bus && strcmp((const char *)bus, "virtio"))
+		return fail_why(EINVAL, n, "Kestrel's disks are virtio-blk, bus 'virtio'",
+				"unsupported <disk> bus '%.32s'",
+				(const char *)bus);
+	if (!valid_target((const char *)tdev))
+		return fail_why(EINVAL, n, "want vda, vdb, ... (vd and up to 13 lower-case letters)",
+				"invalid target dev '%.32s' of <disk>",
+				(const char *)tdev);
+	memcpy(dev->disk.target, tdev, strlen((const char *)tdev) + 1);
+	return 0;
+}
+
+/* libvirt's schema pattern for <serial>: [A-Za-z0-9_.+\- ]+ */
+static bool serial_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || strchr("_.+- ", c);
+}
+
+static int parse_disk_serial(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	_free_ char *s = NULL;
+	size_t i, len;
+	int err;
+
+	err = leaf_text(n, NULL, &s);
+	if (err)
+		return err;
+	len = strlen(s);
+	if (!len)
+		return fail_at(EINVAL, n, "empty <serial> of <disk>");
+	if (len > KESTREL_DOMXML_DISK_SERIAL_MAX)
+		return fail_why(EINVAL, n, "virtio-blk's serial is at most 20 bytes",
+				"<serial> '%.32s' of <disk> is %zu bytes", s, len);
+	for (i = 0; i < len; i++)
+		if (!s[i] || !serial_char(s[i]))
+			return fail_why(EINVAL, n, "want letters, digits, ' ', '_', '.', '+' or '-' (libvirt's set)",
+					"invalid character 0x%02x in <serial> of <disk>",
+					(unsigned char)s[i]);
+	memcpy(dev->disk.serial, s, len + 1);
+	return 0;
+}
+
+/*
+ * <disk type='file|block' device='disk'> with <source>, <target>, and
+ * optional <driver>, <readonly/>, <serial>, <address>.
+ */
+static int parse_disk(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	enum { DRIVER, SOURCE, TARGET, READONLY, SERIAL, ADDRESS, N };
+	static const char *const attrs[] = { "type", "device", NULL };
+	static const char *const names[N] = { "driver", "source", "target",
+					      "readonly", "serial", "address" };
+	_xfree_ xmlChar *type = NULL, *device = NULL;
+	xmlNodePtr el[N];
+	int err;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->type = KESTREL_DEV_BLOCK;
+	err = get_attr(n, "type", &type) ?: get_attr(n, "device", &device);
+	if (err)
+		return err;
+	if (!type || !strcmp((const char *)type, "file"))
+		dev->disk.type = KESTREL_DOMXML_DISK_FILE;
+	else if (!strcmp((const char *)type, "block"))
+		dev->disk.type = KESTREL_DOMXML_DISK_BLOCK;
+	else
+		return fail_why(EINVAL, n, "Kestrel's disks are backed by a local file or block device, type 'file' or 'block'",
+				"unsupported <disk> type '%.32s'",
+				(const char *)type);
+	if (device && strcmp((const char *)device, "disk"))
+		return fail_why(EINVAL, n, "Kestrel has virtio-blk disks, device 'disk'",
+				"unsupported <disk> device '%.32s'",
+				(const char *)device);
+	err = check_attrs(n, attrs) ?: collect(n, names, N, el);
+	if (err)
+		return err;
+	if (!el[SOURCE])
+		return fail_at(EINVAL, n, "missing element <source> in <disk>");
+	if (!el[TARGET])
+		return fail_at(EINVAL, n, "missing element <target> in <disk>");
+	err = (el[DRIVER] ? parse_disk_driver(el[DRIVER], dev) : 0) ?:
+	      parse_disk_target(el[TARGET], dev) ?:
+	      (el[READONLY] ? check_attrs(el[READONLY], NULL) ?:
+			      check_empty(el[READONLY]) : 0) ?:
+	      (el[SERIAL] ? parse_disk_serial(el[SERIAL], dev) : 0) ?:
+	      (el[ADDRESS] ? parse_pci_address(el[ADDRESS], &dev->slot) : 0) ?:
+	      parse_disk_source(el[SOURCE], dev);
+	if (err)
+		return err;
+	dev->disk.readonly = el[READONLY];
+	return 0;
+}
+
+/* ---- rng ---- */
+
 /* <rate bytes='N' period='MS'/> */
 static int parse_rng_rate(xmlNodePtr n, struct kestrel_domxml_device *dev)
 {
@@ -1222,12 +1436,18 @@ static int assign_slots(struct kestrel_domxml *d, xmlNodePtr *nodes)
 
 		if (!s)
 			continue;
-		if (owner[s])
+		if (owner[s]) {
+			/* Named in document order (disks were sorted first). */
+			xmlNodePtr a = owner[s], b = nodes[i];
+
+			if (line_of(a) > line_of(b)) {
+				a = nodes[i];
+				b = owner[s];
+			}
 			return kestrel_fail(EINVAL, "PCI slot 0x%02x of <%s> at line %ld is already taken by <%s> at line %ld",
-					    s, (const char *)nodes[i]->name,
-					    line_of(nodes[i]),
-					    (const char *)owner[s]->name,
-					    line_of(owner[s]));
+					    s, (const char *)b->name, line_of(b),
+					    (const char *)a->name, line_of(a));
+		}
 		owner[s] = nodes[i];
 	}
 	for (i = 0; i < d->nr_devices; i++) {
@@ -1240,6 +1460,65 @@ static int assign_slots(struct kestrel_domxml *d, xmlNodePtr *nodes)
 				       (const char *)nodes[i]->name);
 		owner[slot] = nodes[i];
 		d->devices[i].slot = slot;
+	}
+	return 0;
+}
+
+/* Disks before rngs, disks by target dev: vdz < vdaa, as libvirt sorts. */
+static int device_order(const struct kestrel_domxml_device *a,
+			const struct kestrel_domxml_device *b)
+{
+	size_t la, lb;
+
+	if (a->type != b->type)
+		return a->type == KESTREL_DEV_BLOCK ? -1 :
+		       b->type == KESTREL_DEV_BLOCK ? 1 : 0;
+	if (a->type != KESTREL_DEV_BLOCK)
+		return 0;
+	la = strlen(a->disk.target);
+	lb = strlen(b->disk.target);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a->disk.target, b->disk.target);
+}
+
+/*
+ * Put the devices in the model's order (a stable insertion sort, with
+ * their nodes), refusing a target dev used twice.
+ */
+static int order_devices(struct kestrel_domxml *d, xmlNodePtr *nodes)
+{
+	struct kestrel_domxml_device tmp;
+	unsigned int i, j;
+	xmlNodePtr node;
+
+	for (i = 1; i < d->nr_devices; i++) {
+		tmp = d->devices[i];
+		node = nodes[i];
+		for (j = i; j > 0; j--) {
+			int c = device_order(&d->devices[j - 1], &tmp);
+
+			if (c == 0 && tmp.type == KESTREL_DEV_BLOCK) {
+				xmlNodePtr first = nodes[j - 1], second = node;
+
+				if (line_of(first) > line_of(second)) {
+					first = node;
+					second = nodes[j - 1];
+				}
+				/* Fill the hole: each source is held once. */
+				d->devices[j] = tmp;
+				return kestrel_fail(EINVAL, "duplicate target dev '%s' of <disk> at line %ld (the first is at line %ld)",
+						    tmp.disk.target,
+						    line_of(second),
+						    line_of(first));
+			}
+			if (c <= 0)
+				break;
+			d->devices[j] = d->devices[j - 1];
+			nodes[j] = nodes[j - 1];
+		}
+		d->devices[j] = tmp;
+		nodes[j] = node;
 	}
 	return 0;
 }
@@ -1258,16 +1537,26 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 		return err;
 	for (c = n->children; c; c = c->next) {
 		xmlNodePtr *seen;
+		bool disk;
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (is_elem(c, "rng")) {
+		disk = is_elem(c, "disk");
+		if (disk || is_elem(c, "rng")) {
+			struct kestrel_domxml_device *dev;
+
 			if (d->nr_devices == KESTREL_MAX_DEVICES)
 				return fail_why(ERANGE, c, "Kestrel has at most 16 devices",
-						"a 17th device <rng>");
-			err = parse_rng(c, &d->devices[d->nr_devices]);
-			if (err)
+						"a 17th device <%s>",
+						(const char *)c->name);
+			dev = &d->devices[d->nr_devices];
+			err = disk ? parse_disk(c, dev) : parse_rng(c, dev);
+			if (err) {
+				if (disk)
+					free(dev->disk.source);
+				memset(dev, 0, sizeof(*dev));
 				return err;
+			}
 			nodes[d->nr_devices++] = c;
 			continue;
 		}
@@ -1288,7 +1577,7 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 	}
 	/* As libvirt: a serial port gets its console alias and vice versa. */
 	d->serial = d->console = serial || console;
-	return assign_slots(d, nodes);
+	return order_devices(d, nodes) ?: assign_slots(d, nodes);
 }
 
 /* ---- the document ---- */

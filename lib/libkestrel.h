@@ -78,14 +78,28 @@ char *kestrel_features_string(uint64_t features, char *buf, size_t len);
  * the guest's PCI bus 0.
  */
 struct kestrel_device_config {
-	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG */
+	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG, KESTREL_DEV_BLOCK */
 	uint32_t slot;			/* PCI device number, 1..KESTREL_PCI_MAX_SLOT */
 	/*
 	 * rng: at most rate_bytes per rate_period ms (1..3600000); both 0
-	 * for no limit (then neither attribute is sent).
+	 * for no limit (then neither attribute is sent).  0 for a block
+	 * device.
 	 */
 	uint32_t rate_bytes;
 	uint32_t rate_period;
+	/*
+	 * block: the caller's open fd of the backend file or block device
+	 * (KESTREL_A_DEV_FD; -1 none, which is refused).  The module takes
+	 * its own reference during DOMAIN_CREATE: the caller keeps the fd
+	 * open until kestrel_domain_create() returns, then may close it.
+	 * Opened read-only when readonly is set.  Not read for other types.
+	 */
+	int fd;
+	bool readonly;			/* block: KESTREL_A_DEV_READONLY */
+	/* block: KESTREL_A_DEV_SERIAL, "" for none, at most 20 bytes. */
+	char serial[21];
+	/* block: KESTREL_A_DEV_QUEUES, 1..64; 0: one per vCPU (not sent). */
+	uint32_t queues;
 };
 
 struct kestrel_domain_config {

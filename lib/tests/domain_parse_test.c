@@ -1253,6 +1253,128 @@ TEST_F(conn, create_checks_devices_before_sending)
 		TH_LOG("%s", kestrel_last_error());
 }
 
+/* Attribute @type inside nest @nest, or NULL. */
+static const struct nlattr *nested_attr(const struct nlattr *nest,
+					uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest)
+		if (mnl_attr_get_type(a) == type)
+			return a;
+	return NULL;
+}
+
+TEST_F(conn, create_sends_block_devices_with_their_fds)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 2,
+		.nr_devices = 3,
+		.devices = {
+			{ .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = 7,
+			  .readonly = true, .serial = "WEB 01_v1.0+x",
+			  .queues = 4 },
+			{ .type = KESTREL_DEV_BLOCK, .slot = 2, .fd = 0 },
+			{ .type = KESTREL_DEV_RNG, .slot = 3, .fd = -1 },
+		},
+	};
+	const struct nlattr *devs, *a, *dev[4] = { NULL };
+	unsigned int n = 0;
+
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+	devs = req_attr(KESTREL_A_DOM_DEVICES);
+	ASSERT_NE(NULL, devs);
+	mnl_attr_for_each_nested(a, devs) {
+		if (n < 4)
+			dev[n] = a;
+		n++;
+	}
+	ASSERT_EQ(3, n);
+	EXPECT_EQ(KESTREL_DEV_BLOCK, nested_u32(dev[0], KESTREL_A_DEV_TYPE));
+	EXPECT_EQ(1, nested_u32(dev[0], KESTREL_A_DEV_SLOT));
+	EXPECT_EQ(7, nested_u32(dev[0], KESTREL_A_DEV_FD));
+	a = nested_attr(dev[0], KESTREL_A_DEV_READONLY);
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(0, mnl_attr_get_payload_len(a));	/* a flag */
+	a = nested_attr(dev[0], KESTREL_A_DEV_SERIAL);
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(0, mnl_attr_validate(a, MNL_TYPE_NUL_STRING));
+	EXPECT_STREQ("WEB 01_v1.0+x", mnl_attr_get_str(a));
+	EXPECT_EQ(4, nested_u32(dev[0], KESTREL_A_DEV_QUEUES));
+	EXPECT_EQ(~0U, nested_u32(dev[0], KESTREL_A_DEV_RATE_BYTES));
+	n = 0;
+	mnl_attr_for_each_nested(a, dev[0])
+		n++;
+	EXPECT_EQ(6, n);
+	/* fd 0 is an fd; no readonly, serial or queues: not sent. */
+	EXPECT_EQ(0, nested_u32(dev[1], KESTREL_A_DEV_FD));
+	EXPECT_EQ(NULL, nested_attr(dev[1], KESTREL_A_DEV_READONLY));
+	EXPECT_EQ(NULL, nested_attr(dev[1], KESTREL_A_DEV_SERIAL));
+	EXPECT_EQ(NULL, nested_attr(dev[1], KESTREL_A_DEV_QUEUES));
+	n = 0;
+	mnl_attr_for_each_nested(a, dev[1])
+		n++;
+	EXPECT_EQ(3, n);
+	/* An rng never carries an fd. */
+	EXPECT_EQ(NULL, nested_attr(dev[2], KESTREL_A_DEV_FD));
+	EXPECT_EQ(KESTREL_DEV_RNG, nested_u32(dev[2], KESTREL_A_DEV_TYPE));
+}
+
+TEST_F(conn, create_checks_block_devices_before_sending)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 1,
+		.nr_devices = 1,
+	};
+	static const struct {
+		struct kestrel_device_config dev;
+		const char *msg;
+	} bad[] = {
+		{ { .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = -1 },
+		  "needs the open fd of its backend" },
+		{ { .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = 3, .queues = 65 },
+		  "65 queues" },
+		{ { .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = 3,
+		    .rate_bytes = 1, .rate_period = 1000 }, "a rate is for rng" },
+		{ { .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = 3,
+		    .serial = "web\n" }, "not printable" },
+		{ { .type = KESTREL_DEV_BLOCK, .slot = 0, .fd = 3 },
+		  "out of range" },
+		{ { .type = KESTREL_DEV_RNG, .slot = 1, .readonly = true },
+		  "are for block devices" },
+		{ { .type = KESTREL_DEV_RNG, .slot = 1, .serial = "x" },
+		  "are for block devices" },
+		{ { .type = KESTREL_DEV_RNG, .slot = 1, .queues = 1 },
+		  "are for block devices" },
+	};
+	size_t i;
+
+	fake.nsent_kestrel = 0;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.devices[0] = bad[i].dev;
+		EXPECT_EQ(-EINVAL, kestrel_domain_create(self->conn, &cfg, NULL))
+			TH_LOG("case %zu", i);
+		EXPECT_NE(NULL, strstr(kestrel_last_error(), bad[i].msg))
+			TH_LOG("case %zu: %s", i, kestrel_last_error());
+	}
+	/* A serial of 21 bytes has no room for its NUL. */
+	memset(&cfg.devices[0], 0, sizeof(cfg.devices[0]));
+	cfg.devices[0].type = KESTREL_DEV_BLOCK;
+	cfg.devices[0].slot = 1;
+	memset(cfg.devices[0].serial, 'x', sizeof(cfg.devices[0].serial));
+	EXPECT_EQ(-EINVAL, kestrel_domain_create(self->conn, &cfg, NULL));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "longer than 20 bytes"))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_EQ(0, fake.nsent_kestrel);
+
+	/* At the limits: 20 bytes of serial, 64 queues. */
+	cfg.devices[0].serial[20] = '\0';
+	cfg.devices[0].queues = 64;
+	EXPECT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+}
+
 TEST_F(conn, start_carries_the_boot_regions)
 {
 	struct kestrel_mem_region r[KESTREL_MAX_BOOT_REGIONS + 1] = {

@@ -115,11 +115,13 @@ FIXTURE_VARIANT_ADD(good, escaping) { .file = "escaping.xml" };
 FIXTURE_VARIANT_ADD(good, rounding) { .file = "rounding.xml" };
 FIXTURE_VARIANT_ADD(good, rng) { .file = "rng.xml" };
 FIXTURE_VARIANT_ADD(good, rng_minimal) { .file = "rng-minimal.xml" };
+FIXTURE_VARIANT_ADD(good, disk) { .file = "disk.xml" };
+FIXTURE_VARIANT_ADD(good, disk_minimal) { .file = "disk-minimal.xml" };
 
 static const char *const good_files[] = {
 	"minimal.xml", "full.xml", "units.xml", "kvm.xml", "topology.xml",
 	"vcpupin.xml", "lifecycle.xml", "escaping.xml", "rounding.xml",
-	"rng.xml", "rng-minimal.xml",
+	"rng.xml", "rng-minimal.xml", "disk.xml", "disk-minimal.xml",
 };
 
 FIXTURE_SETUP(good)
@@ -346,6 +348,241 @@ TEST(rng_devices_get_backends_rates_and_free_slots)
 	kestrel_domxml_free(&d);
 }
 
+TEST(disks_come_first_sorted_by_target_with_their_settings)
+{
+	static const char *const targets[] = { "vda", "vdb", "vdc", "vdd",
+					       "vdz", "vdaa" };
+	static const unsigned int slots[] = { 1, 5, 2, 3, 4, 6 };
+	struct kestrel_domxml d;
+	unsigned int i;
+
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "disk.xml"), &d))
+		TH_LOG("%s", kestrel_last_error());
+	ASSERT_EQ(7, d.nr_devices);
+	for (i = 0; i < 6; i++) {
+		EXPECT_EQ(KESTREL_DEV_BLOCK, d.devices[i].type);
+		EXPECT_STREQ(targets[i], d.devices[i].disk.target);
+		EXPECT_EQ(slots[i], d.devices[i].slot) TH_LOG("%s", targets[i]);
+	}
+	/* The rng came first in the document; it gets the slot after them. */
+	EXPECT_EQ(KESTREL_DEV_RNG, d.devices[6].type);
+	EXPECT_EQ(7, d.devices[6].slot);
+
+	EXPECT_EQ(KESTREL_DOMXML_DISK_FILE, d.devices[0].disk.type);
+	EXPECT_STREQ("/var/lib/kestrel/web.img", d.devices[0].disk.source);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_DRIVER_QEMU, d.devices[0].disk.driver);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_CACHE_DEFAULT, d.devices[0].disk.cache);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_IO_DEFAULT, d.devices[0].disk.io);
+	EXPECT_EQ(0, d.devices[0].disk.queues);
+	EXPECT_TRUE(d.devices[0].disk.readonly);
+	EXPECT_STREQ("WEB 01_v1.0+x", d.devices[0].disk.serial);
+
+	EXPECT_EQ(KESTREL_DOMXML_DISK_BLOCK, d.devices[1].disk.type);
+	EXPECT_STREQ("/dev/vg0/web-root", d.devices[1].disk.source);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_CACHE_NONE, d.devices[1].disk.cache);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_IO_NATIVE, d.devices[1].disk.io);
+	EXPECT_EQ(4, d.devices[1].disk.queues);
+	EXPECT_FALSE(d.devices[1].disk.readonly);
+	EXPECT_STREQ("", d.devices[1].disk.serial);
+
+	EXPECT_EQ(KESTREL_DOMXML_DISK_DRIVER_NONE, d.devices[2].disk.driver);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_CACHE_UNSAFE, d.devices[2].disk.cache);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_CACHE_WRITETHROUGH, d.devices[3].disk.cache);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_CACHE_DIRECTSYNC, d.devices[4].disk.cache);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_IO_THREADS, d.devices[4].disk.io);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_DRIVER_KESTREL, d.devices[5].disk.driver);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_CACHE_WRITEBACK, d.devices[5].disk.cache);
+	EXPECT_EQ(KESTREL_DOMXML_DISK_IO_URING, d.devices[5].disk.io);
+	EXPECT_STREQ("/srv/images/data & logs.img", d.devices[5].disk.source);
+
+	/* O_DIRECT for none and directsync only. */
+	EXPECT_TRUE(kestrel_domxml_disk_direct(KESTREL_DOMXML_DISK_CACHE_NONE));
+	EXPECT_TRUE(kestrel_domxml_disk_direct(KESTREL_DOMXML_DISK_CACHE_DIRECTSYNC));
+	EXPECT_FALSE(kestrel_domxml_disk_direct(KESTREL_DOMXML_DISK_CACHE_DEFAULT));
+	EXPECT_FALSE(kestrel_domxml_disk_direct(KESTREL_DOMXML_DISK_CACHE_WRITEBACK));
+	EXPECT_FALSE(kestrel_domxml_disk_direct(KESTREL_DOMXML_DISK_CACHE_WRITETHROUGH));
+	EXPECT_FALSE(kestrel_domxml_disk_direct(KESTREL_DOMXML_DISK_CACHE_UNSAFE));
+	EXPECT_STREQ("io_uring", kestrel_domxml_disk_io_name(KESTREL_DOMXML_DISK_IO_URING));
+	EXPECT_EQ(NULL, kestrel_domxml_disk_cache_name(KESTREL_DOMXML_DISK_CACHE_DEFAULT));
+	EXPECT_EQ(NULL, kestrel_domxml_disk_driver_name(KESTREL_DOMXML_DISK_DRIVER_NONE));
+	EXPECT_STREQ("block", kestrel_domxml_disk_type_name(KESTREL_DOMXML_DISK_BLOCK));
+	kestrel_domxml_free(&d);
+}
+
+TEST(disk_values_at_their_limits)
+{
+	static const char head[] = "<domain type='kestrel'><name>r</name>"
+		"<memory>65536</memory><os><type>hvm</type></os><devices>";
+	static const struct {
+		const char *disk;
+		int err;
+		const char *msg;
+	} cases[] = {
+		{ "<disk><source file='/a'/><target dev='vdabcdefghijklm'/>"
+		  "<driver queues='64'/><serial>12345678901234567890</serial></disk>",
+		  0, NULL },
+		{ "<disk><source file='/a'/><target dev='vda' bus='virtio'/>"
+		  "<driver queues='1'/><address type='pci' slot='0x1f'/></disk>",
+		  0, NULL },
+		{ "<disk type='block'><source dev='/dev/sdb'/><target dev='vdb'/></disk>",
+		  0, NULL },
+		{ "<disk><source file='/a'/><target dev='vdabcdefghijklmn'/></disk>",
+		  EINVAL, "invalid target dev 'vdabcdefghijklmn' of <disk>" },
+		{ "<disk><source file='/a'/><target dev='vd'/></disk>",
+		  EINVAL, "invalid target dev 'vd' of <disk>" },
+		{ "<disk><source file='/a'/><target dev='vdA'/></disk>",
+		  EINVAL, "invalid target dev 'vdA' of <disk>" },
+		{ "<disk><source file='/a'/><target bus='virtio'/></disk>",
+		  EINVAL, "missing attribute 'dev' of <target>" },
+		{ "<disk><source file='/a'/></disk>",
+		  EINVAL, "missing element <target> in <disk>" },
+		{ "<disk><source file='/a'/><target dev='vda' tray='open'/></disk>",
+		  EINVAL, "unsupported attribute 'tray' of <target>" },
+		{ "<disk><source file='/a'/><target dev='vda'/><driver queues='0'/></disk>",
+		  ERANGE, "value '0' of attribute 'queues' of <driver> is out of range" },
+		{ "<disk><source file='/a'/><target dev='vda'/><driver discard='unmap'/></disk>",
+		  EINVAL, "unsupported attribute 'discard' of <driver>" },
+		{ "<disk><source file='/a'/><target dev='vda'/><driver type='vmdk'/></disk>",
+		  EINVAL, "unsupported disk format 'vmdk' in <driver>" },
+		{ "<disk><source file=''/><target dev='vda'/></disk>",
+		  EINVAL, "empty attribute 'file' of <source>" },
+		{ "<disk><source dev='/dev/sdb'/><target dev='vda'/></disk>",
+		  EINVAL, "unsupported attribute 'dev' of <source>" },
+		{ "<disk type='block'><source/><target dev='vda'/></disk>",
+		  EINVAL, "missing attribute 'dev' of <source>" },
+		{ "<disk><source file='/a' startupPolicy='optional'/><target dev='vda'/></disk>",
+		  EINVAL, "unsupported attribute 'startupPolicy' of <source>" },
+		{ "<disk><source file='/a'><seclabel relabel='no'/></source><target dev='vda'/></disk>",
+		  EINVAL, "unsupported element <seclabel>" },
+		{ "<disk><source file='/a'/><target dev='vda'/><readonly/><readonly/></disk>",
+		  EINVAL, "duplicate element <readonly>" },
+		{ "<disk><source file='/a'/><target dev='vda'/><readonly>yes</readonly></disk>",
+		  EINVAL, "unexpected text 'yes' in <readonly>" },
+		{ "<disk><source file='/a'/><target dev='vda'/><serial></serial></disk>",
+		  EINVAL, "empty <serial> of <disk>" },
+		{ "<disk><source file='/a'/><target dev='vda'/><encryption format='luks'/></disk>",
+		  EINVAL, "unsupported element <encryption>" },
+		{ "<disk><source file='/a'/><target dev='vda'/><alias name='ua-x'/></disk>",
+		  EINVAL, "unsupported element <alias>" },
+		{ "<disk type='volume'><source pool='p' volume='v'/><target dev='vda'/></disk>",
+		  EINVAL, "unsupported <disk> type 'volume'" },
+		{ "<disk device='floppy'><source file='/a'/><target dev='fda'/></disk>",
+		  EINVAL, "unsupported <disk> device 'floppy'" },
+		{ "<disk snapshot='no'><source file='/a'/><target dev='vda'/></disk>",
+		  EINVAL, "unsupported attribute 'snapshot' of <disk>" },
+		{ "<disk><source file='/a'/><target dev='vda'/>"
+		  "<address type='drive' controller='0' bus='0' target='0' unit='0'/></disk>",
+		  EINVAL, "unsupported <address> type 'drive'" },
+	};
+	struct kestrel_domxml d;
+	char xml[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret;
+
+		snprintf(xml, sizeof(xml), "%s%s</devices></domain>", head,
+			 cases[i].disk);
+		kestrel_clear_error();
+		ret = kestrel_domxml_parse(xml, strlen(xml), &d);
+		if (!cases[i].err) {
+			EXPECT_EQ(0, ret) TH_LOG("%zu: %s", i, kestrel_last_error());
+			EXPECT_EQ(1, d.nr_devices);
+		} else {
+			EXPECT_EQ(-cases[i].err, ret) TH_LOG("%zu", i);
+			EXPECT_NE(NULL, strstr(kestrel_last_error(), cases[i].msg))
+				TH_LOG("%zu: %s", i, kestrel_last_error());
+			EXPECT_EQ(0, d.nr_devices);
+		}
+		kestrel_domxml_free(&d);
+	}
+	/* 16 disks fit, sorted, and a 17th device is refused. */
+	{
+		char big[8192];
+		size_t len = snprintf(big, sizeof(big), "%s", head);
+
+		for (i = 0; i < KESTREL_MAX_DEVICES; i++)
+			len += snprintf(big + len, sizeof(big) - len,
+					"<disk><source file='/d%zu'/><target dev='vd%c'/></disk>",
+					i, (char)('p' - i));
+		ASSERT_EQ(0, kestrel_domxml_parse(big, len + snprintf(big + len, sizeof(big) - len,
+								      "</devices></domain>"), &d))
+			TH_LOG("%s", kestrel_last_error());
+		ASSERT_EQ(KESTREL_MAX_DEVICES, d.nr_devices);
+		for (i = 0; i < KESTREL_MAX_DEVICES; i++) {
+			EXPECT_EQ('a' + i, d.devices[i].disk.target[2]);
+			EXPECT_EQ(i + 1, d.devices[i].slot);
+		}
+		kestrel_domxml_free(&d);
+		len += snprintf(big + len, sizeof(big) - len,
+				"<disk><source file='/x'/><target dev='vdq'/></disk></devices></domain>");
+		EXPECT_EQ(-ERANGE, kestrel_domxml_parse(big, len, &d));
+		EXPECT_NE(NULL, strstr(kestrel_last_error(), "a 17th device <disk>"))
+			TH_LOG("%s", kestrel_last_error());
+		kestrel_domxml_free(&d);
+	}
+}
+
+TEST(disk_models_compare_and_format_strictly)
+{
+	struct kestrel_domxml a, b;
+	char *out;
+
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "disk.xml"), &a));
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "disk.xml"), &b));
+	memcpy(b.uuid, a.uuid, sizeof(a.uuid));
+	EXPECT_TRUE(kestrel_domxml_equal(&a, &b));
+#define DIFFERS(stmt) do { stmt; EXPECT_FALSE(kestrel_domxml_equal(&a, &b)) \
+	TH_LOG("%s", #stmt); kestrel_domxml_free(&b); \
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "disk.xml"), &b)); \
+	memcpy(b.uuid, a.uuid, sizeof(a.uuid)); \
+	} while (0)
+	DIFFERS(b.devices[1].disk.type = KESTREL_DOMXML_DISK_FILE);
+	DIFFERS(b.devices[0].disk.source[1] = 'x');
+	DIFFERS(b.devices[0].disk.target[2] = 'q');
+	DIFFERS(b.devices[0].disk.driver = KESTREL_DOMXML_DISK_DRIVER_KESTREL);
+	DIFFERS(b.devices[0].disk.cache = KESTREL_DOMXML_DISK_CACHE_NONE);
+	DIFFERS(b.devices[0].disk.io = KESTREL_DOMXML_DISK_IO_NATIVE);
+	DIFFERS(b.devices[0].disk.queues = 2);
+	DIFFERS(b.devices[0].disk.readonly = false);
+	DIFFERS(b.devices[0].disk.serial[0] = '\0');
+	DIFFERS(b.devices[0].slot = 9);
+#undef DIFFERS
+	/* What a built model holds is checked before it is written. */
+	b.devices[0].disk.cache = (enum kestrel_domxml_disk_cache)17;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	EXPECT_EQ(EINVAL, kestrel_last_errno());
+	b.devices[0].disk.cache = KESTREL_DOMXML_DISK_CACHE_DEFAULT;
+	b.devices[0].disk.io = (enum kestrel_domxml_disk_io)4;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[0].disk.io = KESTREL_DOMXML_DISK_IO_DEFAULT;
+	b.devices[0].disk.source[0] = 'v';
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[0].disk.source[0] = '/';
+	b.devices[0].disk.type = (enum kestrel_domxml_disk_type)3;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[0].disk.type = KESTREL_DOMXML_DISK_FILE;
+	b.devices[0].disk.queues = 65;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[0].disk.queues = 0;
+	b.devices[0].slot = 0;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[0].slot = 1;
+	out = kestrel_domxml_format(&b);
+	ASSERT_NE(NULL, out) TH_LOG("%s", kestrel_last_error());
+	EXPECT_NE(NULL, strstr(out, "  <devices>\n    <disk type='file' device='disk'>\n"
+			       "      <driver name='qemu' type='raw'/>\n"
+			       "      <source file='/var/lib/kestrel/web.img'/>\n"
+			       "      <target dev='vda' bus='virtio'/>\n"
+			       "      <readonly/>\n"
+			       "      <serial>WEB 01_v1.0+x</serial>\n"
+			       "      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>\n"
+			       "    </disk>\n")) TH_LOG("%s", out);
+	free(out);
+	kestrel_domxml_free(&a);
+	kestrel_domxml_free(&b);
+}
+
 TEST(rng_values_at_their_limits)
 {
 	static const char head[] = "<domain type='kestrel'><name>r</name>"
@@ -535,7 +772,7 @@ FIXTURE_TEARDOWN(bad)
 	X(namespaced_attribute, "namespaced-attribute.xml", EINVAL, \
 	  "unsupported attribute 'k:owner' of <domain> at line 1") \
 	X(device_disk, "device-disk.xml", EINVAL, \
-	  "unsupported element <disk> at line 9") \
+	  "unsupported <disk> device 'cdrom' at line 9: Kestrel has virtio-blk disks, device 'disk'") \
 	X(device_interface, "device-interface.xml", EINVAL, \
 	  "unsupported element <interface> at line 10") \
 	X(device_graphics, "device-graphics.xml", EINVAL, \
@@ -707,7 +944,47 @@ FIXTURE_TEARDOWN(bad)
 	X(rng_unknown_attribute, "rng-unknown-attribute.xml", EINVAL, \
 	  "unsupported attribute 'index' of <rng> at line 9") \
 	X(rng_too_many, "rng-too-many.xml", ERANGE, \
-	  "a 17th device <rng> at line 57: Kestrel has at most 16 devices")
+	  "a 17th device <rng> at line 57: Kestrel has at most 16 devices") \
+	X(disk_backing_store, "disk-backing-store.xml", EINVAL, \
+	  "unsupported element <backingStore> at line 12") \
+	X(disk_block_file_attr, "disk-block-file-attr.xml", EINVAL, \
+	  "unsupported attribute 'file' of <source> at line 11: a <disk type='block'> names its device with 'dev'") \
+	X(disk_boot_order, "disk-boot-order.xml", EINVAL, \
+	  "unsupported element <boot> at line 13") \
+	X(disk_bus_sata, "disk-bus-sata.xml", EINVAL, \
+	  "unsupported <disk> bus 'sata' at line 12: Kestrel's disks are virtio-blk, bus 'virtio'") \
+	X(disk_cache, "disk-cache.xml", EINVAL, \
+	  "unsupported value 'writearound' of attribute 'cache' of <driver> at line 10") \
+	X(disk_device_lun, "disk-device-lun.xml", EINVAL, \
+	  "unsupported <disk> device 'lun' at line 9") \
+	X(disk_driver_name, "disk-driver-name.xml", EINVAL, \
+	  "unsupported <driver> name 'tap' of <disk> at line 10") \
+	X(disk_duplicate_slot, "disk-duplicate-slot.xml", EINVAL, \
+	  "PCI slot 0x03 of <disk> at line 13 is already taken by <rng> at line 9") \
+	X(disk_duplicate_target, "disk-duplicate-target.xml", EINVAL, \
+	  "duplicate target dev 'vda' of <disk> at line 14 (the first is at line 9)") \
+	X(disk_format_qcow2, "disk-format-qcow2.xml", EINVAL, \
+	  "unsupported disk format 'qcow2' in <driver> at line 10: Kestrel serves raw images only") \
+	X(disk_io_default, "disk-io-default.xml", EINVAL, \
+	  "unsupported value 'default' of attribute 'io' of <driver> at line 10: want native, threads or io_uring") \
+	X(disk_iotune, "disk-iotune.xml", EINVAL, \
+	  "unsupported element <iotune> at line 13") \
+	X(disk_queues, "disk-queues.xml", ERANGE, \
+	  "value '65' of attribute 'queues' of <driver> is out of range at line 10: want 1..64") \
+	X(disk_serial_char, "disk-serial-char.xml", EINVAL, \
+	  "invalid character 0x2f in <serial> of <disk> at line 13") \
+	X(disk_serial_long, "disk-serial-long.xml", EINVAL, \
+	  "<serial> 'ABCDEFGHIJKLMNOPQRSTU' of <disk> is 21 bytes at line 13: virtio-blk's serial is at most 20 bytes") \
+	X(disk_shareable, "disk-shareable.xml", EINVAL, \
+	  "unsupported element <shareable> at line 13") \
+	X(disk_source_missing, "disk-source-missing.xml", EINVAL, \
+	  "missing element <source> in <disk> at line 9") \
+	X(disk_source_relative, "disk-source-relative.xml", EINVAL, \
+	  "<source> path 'images/web.img' is not absolute at line 11") \
+	X(disk_target_dev, "disk-target-dev.xml", EINVAL, \
+	  "invalid target dev 'hda' of <disk> at line 12") \
+	X(disk_type_network, "disk-type-network.xml", EINVAL, \
+	  "unsupported <disk> type 'network' at line 9: Kestrel's disks are backed by a local file or block device")
 
 #define BAD_VARIANT(id, f, e, m) \
 	FIXTURE_VARIANT_ADD(bad, id) { .file = f, .err = e, .msg = m };
@@ -1049,7 +1326,7 @@ TEST(parse_file_errors_name_the_file)
 	/* Parse errors are prefixed with the file's name. */
 	snprintf(path, sizeof(path), "%s", data_path("bad", "device-disk.xml"));
 	EXPECT_FAILURE(kestrel_domxml_parse_file(path, &d), EINVAL,
-		       "device-disk.xml: unsupported element <disk> at line 9");
+		       "device-disk.xml: unsupported <disk> device 'cdrom' at line 9");
 	EXPECT_EQ(0, strncmp(kestrel_last_error(), path, strlen(path)));
 }
 

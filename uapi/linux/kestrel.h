@@ -377,6 +377,7 @@ enum kestrel_attr {
  */
 enum kestrel_dev_type {
 	KESTREL_DEV_RNG = 1,		/* virtio-rng: the host's entropy */
+	KESTREL_DEV_BLOCK = 2,		/* virtio-blk on a file or block device */
 };
 
 enum kestrel_dev_attr {
@@ -386,6 +387,10 @@ enum kestrel_dev_attr {
 	KESTREL_A_DEV_SLOT,		/* u32: PCI device number, 1-31 */
 	KESTREL_A_DEV_RATE_BYTES,	/* u32: rng: bytes per period, 0: no limit */
 	KESTREL_A_DEV_RATE_PERIOD,	/* u32: rng: the period in ms, 1-3600000 */
+	KESTREL_A_DEV_FD,		/* u32: block: the sender's fd of the backend */
+	KESTREL_A_DEV_READONLY,		/* flag: block: the guest may not write */
+	KESTREL_A_DEV_SERIAL,		/* string: block: <serial>, <= 20 bytes */
+	KESTREL_A_DEV_QUEUES,		/* u32: block: 1-64; absent: one per vCPU */
 
 	__KESTREL_A_DEV_MAX,
 	KESTREL_A_DEV_MAX = __KESTREL_A_DEV_MAX - 1
