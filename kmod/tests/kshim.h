@@ -297,4 +297,292 @@ static inline void kshim_advance_ns(u64 ns)
 }
 /* --- end of virtqueue and virtio-rng --- */
 
+/*
+ * --- virtio-blk (virtio/blk.c) ---
+ * kthread workers are work items (kshim_run_work() runs them); a fake file
+ * is a buffer of kshim_inode.i_size bytes that vfs_iter_read/write copy
+ * to and from the bio_vecs' pages, with injectable failures; struct page
+ * is a pointer into the test's fake RAM.  The test defines
+ * kestrel_mem_gpa_to_off() and kestrel_mem_page() (kmod/memory.h).
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <sys/types.h>
+#include <linux/falloc.h>
+
+#ifndef __packed
+#define __packed		__attribute__((packed))
+#endif
+#define kvzalloc(size, gfp)	calloc(1, (size))
+#define kvfree(p)		free(p)
+
+#ifndef PAGE_SHIFT
+#define PAGE_SHIFT		12
+#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#endif
+
+struct task_struct {
+	int kshim_cgroup;		/* attached to the caller's cgroups */
+};
+
+static struct task_struct kshim_current_task __maybe_unused;
+#define current			(&kshim_current_task)
+/* The next cgroup_attach_task_all() fails with this (once). */
+static int kshim_cgroup_err __maybe_unused;
+
+static inline int cgroup_attach_task_all(struct task_struct *from,
+					 struct task_struct *t)
+{
+	int err = kshim_cgroup_err;
+
+	(void)from;
+	kshim_cgroup_err = 0;
+	if (!err)
+		t->kshim_cgroup = 1;
+	return err;
+}
+
+struct kthread_work;
+typedef void (*kthread_work_func_t)(struct kthread_work *work);
+
+struct kthread_work {
+	struct work_struct base;
+	kthread_work_func_t fn;
+};
+
+struct kthread_worker {
+	struct task_struct *task;
+	struct task_struct kshim_task;
+	char kshim_name[32];
+};
+
+static unsigned int kshim_nr_workers __maybe_unused;
+/* The next kthread_create_worker() fails with this (once). */
+static int kshim_worker_err __maybe_unused;
+
+static inline void kshim_kthread_work_fn(struct work_struct *w)
+{
+	struct kthread_work *kw = container_of(w, struct kthread_work, base);
+
+	kw->fn(kw);
+}
+
+#define kthread_init_work(w, f) \
+	(INIT_WORK(&(w)->base, kshim_kthread_work_fn), (w)->fn = (f))
+
+static inline struct kthread_worker *
+kthread_create_worker(unsigned int flags, const char *fmt, ...)
+{
+	struct kthread_worker *w;
+	va_list ap;
+
+	(void)flags;
+	if (kshim_worker_err) {
+		int err = kshim_worker_err;
+
+		kshim_worker_err = 0;
+		return ERR_PTR(err);
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->task = &w->kshim_task;
+	va_start(ap, fmt);
+	vsnprintf(w->kshim_name, sizeof(w->kshim_name), fmt, ap);
+	va_end(ap);
+	kshim_nr_workers++;
+	return w;
+}
+
+static inline bool kthread_queue_work(struct kthread_worker *worker,
+				      struct kthread_work *w)
+{
+	(void)worker;
+	return schedule_work(&w->base);
+}
+
+static inline bool kthread_cancel_work_sync(struct kthread_work *w)
+{
+	return cancel_work_sync(&w->base);
+}
+
+static inline void kthread_destroy_worker(struct kthread_worker *w)
+{
+	kshim_nr_workers--;
+	free(w);
+}
+
+struct page {
+	void *kshim_virt;
+};
+
+/* Guest RAM (kmod/memory.h): the test defines these. */
+struct kestrel_mem;
+bool kestrel_mem_gpa_to_off(const struct kestrel_mem *mem, u64 gpa, u64 *off);
+struct page *kestrel_mem_page(const struct kestrel_mem *mem, unsigned long idx);
+
+struct bio_vec {
+	struct page *bv_page;
+	unsigned int bv_len;
+	unsigned int bv_offset;
+};
+
+#define ITER_SOURCE		1
+#define ITER_DEST		0
+
+struct iov_iter {
+	unsigned int dir;
+	const struct bio_vec *bvec;
+	unsigned long nr_segs;
+	size_t count;
+};
+
+static inline void iov_iter_bvec(struct iov_iter *i, unsigned int dir,
+				 const struct bio_vec *bvec,
+				 unsigned long nr_segs, size_t count)
+{
+	i->dir = dir;
+	i->bvec = bvec;
+	i->nr_segs = nr_segs;
+	i->count = count;
+}
+
+typedef int rwf_t;
+#define FMODE_READ		0x1
+#define FMODE_WRITE		0x2
+
+struct inode {
+	loff_t i_size;
+};
+
+struct address_space {
+	struct inode *host;
+};
+
+struct file {
+	unsigned int f_mode;
+	struct address_space *f_mapping;
+	struct address_space kshim_mapping;
+	struct inode kshim_inode;
+	u8 *kshim_data;			/* kshim_inode.i_size bytes */
+	int kshim_err;			/* the next I/O call fails (once) */
+	bool kshim_short;		/* the next read/write moves half */
+	int kshim_falloc_err;		/* every fallocate fails */
+	unsigned int kshim_reads, kshim_writes, kshim_fsyncs, kshim_fallocs;
+	unsigned int kshim_fputs;
+	int kshim_falloc_mode;		/* of the last fallocate */
+	int kshim_write_depth;		/* inside file_start_write */
+};
+
+#define i_size_read(inode)	((inode)->i_size)
+
+static inline int kshim_file_err(struct file *f)
+{
+	int err = f->kshim_err;
+
+	f->kshim_err = 0;
+	return err;
+}
+
+/* Copy between @f at @pos and @i's pages, as far as the file goes. */
+static inline ssize_t kshim_file_rw(struct file *f, struct iov_iter *i,
+				    loff_t *pos)
+{
+	size_t want = i->count, done = 0;
+	unsigned long s;
+	int err = kshim_file_err(f);
+
+	if (err)
+		return err;
+	if (f->kshim_short) {
+		f->kshim_short = false;
+		want /= 2;
+	}
+	if (*pos >= f->kshim_inode.i_size)
+		return 0;
+	if (want > (size_t)(f->kshim_inode.i_size - *pos))
+		want = f->kshim_inode.i_size - *pos;
+	for (s = 0; s < i->nr_segs && done < want; s++) {
+		const struct bio_vec *bv = &i->bvec[s];
+		u8 *mem = (u8 *)bv->bv_page->kshim_virt + bv->bv_offset;
+		size_t n = bv->bv_len;
+
+		if (bv->bv_offset + bv->bv_len > PAGE_SIZE) {
+			fprintf(stderr, "kshim: bio_vec beyond its page\n");
+			abort();
+		}
+		if (n > want - done)
+			n = want - done;
+		if (i->dir == ITER_DEST)
+			memcpy(mem, f->kshim_data + *pos + done, n);
+		else
+			memcpy(f->kshim_data + *pos + done, mem, n);
+		done += n;
+	}
+	*pos += done;
+	return done;
+}
+
+static inline ssize_t vfs_iter_read(struct file *f, struct iov_iter *i,
+				    loff_t *pos, rwf_t flags)
+{
+	(void)flags;
+	if (i->dir != ITER_DEST)
+		abort();
+	f->kshim_reads++;
+	return kshim_file_rw(f, i, pos);
+}
+
+static inline ssize_t vfs_iter_write(struct file *f, struct iov_iter *i,
+				     loff_t *pos, rwf_t flags)
+{
+	(void)flags;
+	if (i->dir != ITER_SOURCE || !(f->f_mode & FMODE_WRITE) ||
+	    f->kshim_write_depth != 1)
+		abort();
+	f->kshim_writes++;
+	return kshim_file_rw(f, i, pos);
+}
+
+static inline int vfs_fsync(struct file *f, int datasync)
+{
+	(void)datasync;
+	f->kshim_fsyncs++;
+	return kshim_file_err(f);
+}
+
+static inline int vfs_fallocate(struct file *f, int mode, loff_t off,
+				loff_t len)
+{
+	int err = kshim_file_err(f);
+
+	f->kshim_fallocs++;
+	f->kshim_falloc_mode = mode;
+	if (err)
+		return err;
+	if (f->kshim_falloc_err)
+		return f->kshim_falloc_err;
+	if (!(mode & FALLOC_FL_KEEP_SIZE) || len <= 0 || off < 0 ||
+	    off + len > f->kshim_inode.i_size)
+		abort();
+	memset(f->kshim_data + off, 0, len);
+	return 0;
+}
+
+static inline void file_start_write(struct file *f)
+{
+	f->kshim_write_depth++;
+}
+
+static inline void file_end_write(struct file *f)
+{
+	f->kshim_write_depth--;
+}
+
+static inline void fput(struct file *f)
+{
+	f->kshim_fputs++;
+}
+/* --- end of virtio-blk --- */
+
 #endif /* KESTREL_KSHIM_H */
