@@ -29,6 +29,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
+
 #include "domain.h"
 #include "platform.h"
 #include "console.h"
@@ -44,6 +46,7 @@
 #include "virtio/virtio.h"
 #include "virtio/pci.h"
 #include "virtio/rng.h"
+#include "virtio/blk.h"
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -228,6 +231,27 @@ static int platform_devices_init(struct kestrel_domain *dom)
 			vdev = kestrel_virtio_rng_vdev(rng);
 			break;
 		}
+		case KESTREL_DEV_BLOCK: {
+			struct kestrel_virtio_blk_params p = {
+				.file = get_file(c->file),
+				.readonly = c->readonly,
+				.num_queues = c->queues ?: min(dom->nr_vcpus, 64U),
+				.domid = dom->id,
+				.index = i,
+			};
+			struct kestrel_virtio_blk *blk;
+
+			strscpy(p.serial, c->serial, sizeof(p.serial));
+			snprintf(name, sizeof(name), "%s: blk%u", dom->name, i);
+			blk = kestrel_virtio_blk_create(&p, name);
+			if (IS_ERR(blk)) {
+				fput(p.file);	/* not taken over */
+				return PTR_ERR(blk);
+			}
+			dom->dev_state[i].model = blk;
+			vdev = kestrel_virtio_blk_vdev(blk);
+			break;
+		}
 		default:
 			return -EINVAL;		/* genl.c checked the type */
 		}
@@ -253,6 +277,9 @@ static void platform_devices_free(struct kestrel_domain *dom)
 		switch (dom->devs[i].type) {
 		case KESTREL_DEV_RNG:
 			kestrel_virtio_rng_destroy(dom->dev_state[i].model);
+			break;
+		case KESTREL_DEV_BLOCK:
+			kestrel_virtio_blk_destroy(dom->dev_state[i].model);
 			break;
 		}
 		dom->dev_state[i].model = NULL;
