@@ -585,4 +585,314 @@ static inline void fput(struct file *f)
 }
 /* --- end of virtio-blk --- */
 
+/*
+ * --- virtio-net (virtio/net.c) ---
+ * A tap is a struct kshim_tap around the (virtio-blk) struct file: an
+ * in-memory queue of frames for the guest (kshim_tap_inject(); read_iter
+ * pops one, as tun does with IFF_NO_PI | IFF_VNET_HDR and a vnet header of
+ * 12 bytes: 10 bytes of header, 2 skipped, the frame, silently truncated)
+ * and a log of frames from the guest (write_iter; header and frame kept).
+ * Wait queues are lists of entries; kshim_tap_inject() wakes them with
+ * EPOLLIN as the tap's sk_data_ready does.  TUNSETOFFLOAD is recorded.
+ */
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <linux/eventpoll.h>
+#include <linux/if_tun.h>
+
+#ifndef min
+#define min(a, b)		((a) < (b) ? (a) : (b))
+#endif
+
+static inline struct page *alloc_page(int gfp)
+{
+	struct page *p = calloc(1, sizeof(*p));
+
+	(void)gfp;
+	if (!p)
+		abort();
+	p->kshim_virt = calloc(1, PAGE_SIZE);
+	if (!p->kshim_virt)
+		abort();
+	return p;
+}
+
+static inline void __free_page(struct page *p)
+{
+	free(p->kshim_virt);
+	free(p);
+}
+
+struct wait_queue_entry;
+typedef int (*wait_queue_func_t)(struct wait_queue_entry *wait,
+				 unsigned int mode, int flags, void *key);
+typedef struct wait_queue_entry {
+	wait_queue_func_t func;
+	struct wait_queue_entry *kshim_next;
+} wait_queue_entry_t;
+
+typedef struct wait_queue_head {
+	struct wait_queue_entry *kshim_first;
+} wait_queue_head_t;
+
+#define init_waitqueue_func_entry(w, f) \
+	((w)->func = (f), (w)->kshim_next = NULL)
+
+static inline void add_wait_queue(wait_queue_head_t *h, wait_queue_entry_t *w)
+{
+	w->kshim_next = h->kshim_first;
+	h->kshim_first = w;
+}
+
+static inline void remove_wait_queue(wait_queue_head_t *h,
+				     wait_queue_entry_t *w)
+{
+	wait_queue_entry_t **pp;
+
+	for (pp = &h->kshim_first; *pp; pp = &(*pp)->kshim_next)
+		if (*pp == w) {
+			*pp = w->kshim_next;
+			return;
+		}
+	fprintf(stderr, "kshim: wait queue entry not on its queue\n");
+	abort();
+}
+
+static inline unsigned int kshim_wake_up(wait_queue_head_t *h, __poll_t key)
+{
+	wait_queue_entry_t *w, *next;
+	unsigned int n = 0;
+
+	for (w = h->kshim_first; w; w = next) {
+		next = w->kshim_next;
+		w->func(w, 0, 0, (void *)(uintptr_t)key);
+		n++;
+	}
+	return n;
+}
+
+#define key_to_poll(key)	((__poll_t)(uintptr_t)(key))
+
+struct poll_table_struct;
+typedef void (*poll_queue_proc)(struct file *file, wait_queue_head_t *wqh,
+				struct poll_table_struct *pt);
+typedef struct poll_table_struct {
+	poll_queue_proc _qproc;
+} poll_table;
+
+#define init_poll_funcptr(pt, f)	((pt)->_qproc = (f))
+
+#define KSHIM_TAP_QUEUE		64
+#define KSHIM_TAP_HDR		12
+
+struct kshim_frame {
+	u32 len;			/* 10 header bytes and the frame */
+	u8 *data;
+};
+
+struct kshim_tap {
+	struct file file;		/* first: what the device holds */
+	wait_queue_head_t wq;
+	struct kshim_frame rx[KSHIM_TAP_QUEUE];	/* for the guest */
+	unsigned int rx_head, rx_count;
+	struct kshim_frame tx[KSHIM_TAP_QUEUE];	/* from the guest */
+	unsigned int tx_count;
+	int read_err;			/* the next read fails, frame dropped */
+	int write_err;			/* the next write fails */
+	bool no_poll;			/* file_can_poll() false */
+	long offload_err;		/* every TUNSETOFFLOAD fails */
+	long offloads;			/* the last TUNSETOFFLOAD, or -1 */
+	unsigned int reads, writes, ioctls;
+};
+
+#define kshim_to_tap(f)		container_of(f, struct kshim_tap, file)
+
+static inline void kshim_tap_init(struct kshim_tap *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->file.f_mode = FMODE_READ | FMODE_WRITE;
+	t->offloads = -1;
+}
+
+static inline void kshim_tap_free(struct kshim_tap *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->rx_count; i++)
+		free(t->rx[(t->rx_head + i) % KSHIM_TAP_QUEUE].data);
+	for (i = 0; i < t->tx_count; i++)
+		free(t->tx[i].data);
+	t->rx_count = 0;
+	t->tx_count = 0;
+}
+
+/* Queue a frame for the guest: @hdr (10 bytes) and @len bytes of @frame. */
+static inline void kshim_tap_inject(struct kshim_tap *t, const void *hdr,
+				    const void *frame, u32 len)
+{
+	struct kshim_frame *f;
+
+	if (t->rx_count == KSHIM_TAP_QUEUE)
+		abort();
+	f = &t->rx[(t->rx_head + t->rx_count++) % KSHIM_TAP_QUEUE];
+	f->len = 10 + len;
+	f->data = calloc(1, f->len);
+	if (!f->data)
+		abort();
+	if (hdr)
+		memcpy(f->data, hdr, 10);
+	memcpy(f->data + 10, frame, len);
+	kshim_wake_up(&t->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+static inline bool file_can_poll(struct file *f)
+{
+	return !kshim_to_tap(f)->no_poll;
+}
+
+static inline __poll_t vfs_poll(struct file *f, poll_table *pt)
+{
+	struct kshim_tap *t = kshim_to_tap(f);
+
+	if (pt && pt->_qproc)
+		pt->_qproc(f, &t->wq, pt);
+	return (t->rx_count ? EPOLLIN | EPOLLRDNORM : 0) | EPOLLOUT;
+}
+
+#define IOCB_NOWAIT		(1 << 7)
+
+struct kiocb {
+	struct file *ki_filp;
+	int ki_flags;
+};
+
+#define init_sync_kiocb(k, f)	((k)->ki_filp = (f), (k)->ki_flags = 0)
+
+/* Walk @i's bio_vecs: copy @n bytes at @skip between them and @buf. */
+static inline size_t kshim_iter_copy(struct iov_iter *i, size_t skip,
+				     u8 *buf, size_t n, bool to_iter)
+{
+	size_t done = 0, pos = 0;
+	unsigned long s;
+
+	for (s = 0; s < i->nr_segs && done < n; s++) {
+		const struct bio_vec *bv = &i->bvec[s];
+		u8 *mem = (u8 *)bv->bv_page->kshim_virt + bv->bv_offset;
+		size_t len = bv->bv_len, off = 0, k;
+
+		if (bv->bv_offset + bv->bv_len > PAGE_SIZE) {
+			fprintf(stderr, "kshim: bio_vec beyond its page\n");
+			abort();
+		}
+		if (pos + len <= skip) {
+			pos += len;
+			continue;
+		}
+		if (skip > pos)
+			off = skip - pos;
+		k = len - off;
+		if (k > n - done)
+			k = n - done;
+		if (to_iter)
+			memcpy(mem + off, buf + done, k);
+		else
+			memcpy(buf + done, mem + off, k);
+		done += k;
+		pos += len;
+	}
+	return done;
+}
+
+static inline ssize_t call_read_iter(struct file *f, struct kiocb *k,
+				     struct iov_iter *i)
+{
+	struct kshim_tap *t = kshim_to_tap(f);
+	struct kshim_frame fr;
+	size_t total, n;
+
+	if (k->ki_filp != f || i->dir != ITER_DEST)
+		abort();
+	if (!(k->ki_flags & IOCB_NOWAIT))
+		abort();		/* would block the worker */
+	t->reads++;
+	if (!t->rx_count)
+		return -EAGAIN;
+	fr = t->rx[t->rx_head];
+	t->rx_head = (t->rx_head + 1) % KSHIM_TAP_QUEUE;
+	t->rx_count--;
+	if (t->read_err) {
+		int err = t->read_err;
+
+		t->read_err = 0;
+		free(fr.data);
+		return err;
+	}
+	if (i->count < KSHIM_TAP_HDR) {
+		free(fr.data);
+		return -EINVAL;
+	}
+	total = fr.len + 2;
+	kshim_iter_copy(i, 0, fr.data, 10, true);
+	n = fr.len - 10;
+	if (n > i->count - KSHIM_TAP_HDR)
+		n = i->count - KSHIM_TAP_HDR;
+	kshim_iter_copy(i, KSHIM_TAP_HDR, fr.data + 10, n, true);
+	free(fr.data);
+	return total < i->count ? total : i->count;
+}
+
+static inline ssize_t call_write_iter(struct file *f, struct kiocb *k,
+				      struct iov_iter *i)
+{
+	struct kshim_tap *t = kshim_to_tap(f);
+	struct kshim_frame *fr;
+	u8 *buf;
+
+	if (k->ki_filp != f || i->dir != ITER_SOURCE)
+		abort();
+	t->writes++;
+	if (t->write_err) {
+		int err = t->write_err;
+
+		t->write_err = 0;
+		return err;
+	}
+	if (i->count < KSHIM_TAP_HDR + 14)
+		return -EINVAL;
+	if (t->tx_count == KSHIM_TAP_QUEUE)
+		abort();
+	buf = malloc(i->count);
+	if (!buf)
+		abort();
+	if (kshim_iter_copy(i, 0, buf, i->count, false) != i->count)
+		abort();
+	fr = &t->tx[t->tx_count++];
+	fr->len = i->count - 2;
+	fr->data = malloc(fr->len);
+	if (!fr->data)
+		abort();
+	memcpy(fr->data, buf, 10);
+	memcpy(fr->data + 10, buf + KSHIM_TAP_HDR, i->count - KSHIM_TAP_HDR);
+	free(buf);
+	return i->count;
+}
+
+static inline long vfs_ioctl(struct file *f, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct kshim_tap *t = kshim_to_tap(f);
+
+	if (cmd != TUNSETOFFLOAD)
+		abort();
+	t->ioctls++;
+	if (arg & ~(unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+				   TUN_F_TSO_ECN | TUN_F_UFO))
+		return -EINVAL;
+	if (t->offload_err)
+		return t->offload_err;
+	t->offloads = arg;
+	return 0;
+}
+/* --- end of virtio-net --- */
+
 #endif /* KESTREL_KSHIM_H */
