@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,11 +173,105 @@ static void close_disks(int *fds)
 		}
 }
 
+/* The tap fds of each <interface>: taps[i] for device i. */
+struct tap_fds {
+	int fds[KESTREL_DOMXML_NET_QUEUES_MAX];
+	unsigned int n;
+};
+
+static void close_taps(struct tap_fds *taps)
+{
+	unsigned int i;
+
+	for (i = 0; i < KESTREL_MAX_DEVICES; i++) {
+		while (taps[i].n)
+			close(taps[i].fds[--taps[i].n]);
+	}
+}
+
+/*
+ * What is the XML's fault, refused before anything is opened (whether
+ * the module is loaded or not): an <interface type='network'> (there is
+ * no Kestrel-managed network yet), and a <target managed='no'> tap that
+ * does not exist.
+ */
+static int check_interfaces(const struct kestrel_domxml *x)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->nr_devices && i < KESTREL_MAX_DEVICES; i++) {
+		const struct kestrel_domxml_device *d = &x->devices[i];
+
+		if (d->type == KESTREL_DEV_NET &&
+		    d->net.type == KESTREL_DOMXML_NET_NETWORK)
+			return kestrel_fail(EOPNOTSUPP, "<interface> type='network' needs a Kestrel-managed network, not implemented yet (network '%s'; use type='bridge' with <source bridge=...> or type='ethernet')",
+					    d->net.source);
+		if (d->type == KESTREL_DEV_NET &&
+		    d->net.managed == KESTREL_DOMXML_NO &&
+		    !if_nametoindex(d->net.target))
+			return kestrel_fail(ENODEV, "target managed='no' but specified dev '%s' doesn't exist",
+					    d->net.target);
+	}
+	return 0;
+}
+
+/*
+ * Open each <interface>'s tap, one fd per queue pair: an existing one
+ * for <target managed='no'>; otherwise the tap named by <target dev>
+ * (created unless it exists) or a new ktapN, given the guest's MAC with
+ * 0xfe first (as libvirt does, so that a bridge never takes the guest's
+ * address as its own), up, and for type='bridge' made a port of the
+ * bridge.  The names go into @live (the model whose XML the kernel
+ * keeps, so dumpxml shows them).  The taps are not persistent: once the
+ * fds are closed they live as long as the module's references, the
+ * domain's life.  On failure every fd opened is closed again.
+ */
+static int open_interfaces(struct kestrel_domxml *live, struct tap_fds *taps)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < KESTREL_MAX_DEVICES; i++)
+		taps[i].n = 0;
+	for (i = 0; i < live->nr_devices && i < KESTREL_MAX_DEVICES && !err; i++) {
+		struct kestrel_domxml_device *d = &live->devices[i];
+		unsigned int queues = d->net.queues ?: 1;
+		char name[IFNAMSIZ];
+		uint8_t tapmac[6];
+
+		if (d->type != KESTREL_DEV_NET)
+			continue;
+		if (d->net.managed == KESTREL_DOMXML_NO) {
+			err = kestrel_tap_open_existing(d->net.target, queues,
+							taps[i].fds);
+			if (!err)
+				taps[i].n = queues;
+			continue;
+		}
+		err = kestrel_tap_open(d->net.target[0] ? d->net.target : NULL,
+				       queues, taps[i].fds, name);
+		if (err)
+			break;
+		taps[i].n = queues;
+		snprintf(d->net.target, sizeof(d->net.target), "%s", name);
+		memcpy(tapmac, d->net.mac, sizeof(tapmac));
+		tapmac[0] = 0xfe;
+		err = kestrel_netdev_set_mac(name, tapmac);
+		if (!err && d->net.type == KESTREL_DOMXML_NET_BRIDGE)
+			err = kestrel_bridge_attach(d->net.source, name);
+	}
+	if (err)
+		close_taps(taps);
+	return err;
+}
+
 /*
  * <devices>: what DOMAIN_CREATE gives the module to serve; a disk's
- * backend goes as its fd in @fds (open_disks()).
+ * backend goes as its fd in @fds (open_disks()), an interface's taps
+ * as theirs in @taps (open_interfaces()).
  */
 static void devices_config(const struct kestrel_domxml *x, const int *fds,
+			   const struct tap_fds *taps,
 			   struct kestrel_domain_config *cfg)
 {
 	unsigned int i;
@@ -199,6 +294,13 @@ static void devices_config(const struct kestrel_domxml *x, const int *fds,
 			dev->queues = d->disk.queues;
 			snprintf(dev->serial, sizeof(dev->serial), "%s",
 				 d->disk.serial);
+		}
+		if (d->type == KESTREL_DEV_NET) {
+			memcpy(dev->fds, taps[i].fds,
+			       taps[i].n * sizeof(dev->fds[0]));
+			dev->nr_fds = taps[i].n;
+			memcpy(dev->mac, d->net.mac, sizeof(dev->mac));
+			dev->link_down = d->net.link == KESTREL_DOMXML_LINK_DOWN;
 		}
 	}
 	cfg->nr_devices = i;
@@ -229,6 +331,8 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	struct kestrel_regs regs;
 	uint64_t ram = x->memory_kib * 1024;
 	int disk_fds[KESTREL_MAX_DEVICES];
+	struct tap_fds taps[KESTREL_MAX_DEVICES] = { 0 };
+	struct kestrel_domxml *live = NULL;
 	bool created = false;
 	char *xml = NULL;
 	int ret = -1, fd, err;
@@ -238,7 +342,7 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	 * whether the module is loaded or not.  Their fds stay open until
 	 * DOMAIN_CREATE returns (the module holds its own references).
 	 */
-	if (open_disks(x, disk_fds)) {
+	if (check_interfaces(x) || open_disks(x, disk_fds)) {
 		ctl_error("%s", failure);
 		ctl_lib_error();
 		return -1;
@@ -249,7 +353,20 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	    ctl_boot_image_prepare(x, origin, host.tsc_khz, &img) ||
 	    lifecycle_config(x, &cfg))
 		goto fail;
-	xml = kestrel_domxml_format(x);
+	/*
+	 * The taps last, once everything cheaper has been checked; the
+	 * names they got go into the live copy of the model, whose XML the
+	 * kernel keeps (the definition keeps none, as libvirt's).
+	 */
+	live = malloc(sizeof(*live));
+	if (!live) {
+		kestrel_fail(ENOMEM, "out of memory");
+		goto fail;
+	}
+	*live = *x;		/* shares x's strings: never freed */
+	if (open_interfaces(live, taps))
+		goto fail;
+	xml = kestrel_domxml_format(live);
 	if (!xml)
 		goto fail;
 
@@ -259,9 +376,10 @@ int ctl_launch(struct cmd_ctx *ctx, const struct kestrel_domxml *x,
 	cfg.vcpus = x->vcpus;
 	cfg.xml = xml;
 	cfg.xml_len = strlen(xml);
-	devices_config(x, disk_fds, &cfg);
+	devices_config(x, disk_fds, taps, &cfg);
 	err = kestrel_domain_create(ctx->conn, &cfg, &info);
 	close_disks(disk_fds);
+	close_taps(taps);
 	if (err)
 		goto fail;
 	created = true;
@@ -297,6 +415,8 @@ fail:
 		kestrel_domain_destroy(ctx->conn, info.id);
 out:
 	close_disks(disk_fds);
+	close_taps(taps);
+	free(live);
 	free(xml);
 	kestrel_boot_image_free(img);
 	return ret;

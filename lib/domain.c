@@ -425,6 +425,37 @@ static int check_block(unsigned int i, const struct kestrel_device_config *dev)
 	return 0;
 }
 
+/* A net device's own attributes. */
+static int check_net(unsigned int i, const struct kestrel_device_config *dev)
+{
+	static const uint8_t zero[6];
+	unsigned int k;
+
+	if (!dev->nr_fds || dev->nr_fds > sizeof(dev->fds) / sizeof(dev->fds[0]))
+		return kestrel_fail(EINVAL, "device %u: a net device needs 1-16 tap fds, one per queue pair (%u given)",
+				    i, dev->nr_fds);
+	for (k = 0; k < dev->nr_fds; k++)
+		if (dev->fds[k] < 0)
+			return kestrel_fail(EINVAL, "device %u: tap fd %u is not open (%d)",
+					    i, k, dev->fds[k]);
+	if (dev->mac[0] & 1)
+		return kestrel_fail(EINVAL, "device %u: the MAC address is multicast",
+				    i);
+	if (!memcmp(dev->mac, zero, sizeof(zero)))
+		return kestrel_fail(EINVAL, "device %u: a net device needs a MAC address",
+				    i);
+	if (dev->rate_bytes || dev->rate_period)
+		return kestrel_fail(EINVAL, "device %u: a rate is for rng devices, not net devices",
+				    i);
+	if (dev->readonly || dev->serial[0] || dev->queues)
+		return kestrel_fail(EINVAL, "device %u: readonly, serial and queues are for block devices (a net device has one queue pair per fd)",
+				    i);
+	if (dev->link_down)
+		return kestrel_fail(EOPNOTSUPP, "device %u: starting a link down is not supported by the module yet",
+				    i);
+	return 0;
+}
+
 /* The devices of a DOMAIN_CREATE, checked as the module checks them. */
 static int check_devices(const struct kestrel_domain_config *cfg)
 {
@@ -437,7 +468,8 @@ static int check_devices(const struct kestrel_domain_config *cfg)
 	for (i = 0; i < cfg->nr_devices; i++) {
 		const struct kestrel_device_config *dev = &cfg->devices[i];
 
-		if (dev->type != KESTREL_DEV_RNG && dev->type != KESTREL_DEV_BLOCK)
+		if (dev->type != KESTREL_DEV_RNG && dev->type != KESTREL_DEV_BLOCK &&
+		    dev->type != KESTREL_DEV_NET)
 			return kestrel_fail(EINVAL, "device %u: unknown device type %u",
 					    i, (unsigned int)dev->type);
 		if (dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT)
@@ -447,6 +479,17 @@ static int check_devices(const struct kestrel_domain_config *cfg)
 			return kestrel_fail(EINVAL, "device %u: PCI slot %u is used twice",
 					    i, dev->slot);
 		used |= 1U << dev->slot;
+		if (dev->type == KESTREL_DEV_NET) {
+			int err = check_net(i, dev);
+
+			if (err)
+				return err;
+			continue;
+		}
+		if (dev->nr_fds || dev->link_down ||
+		    memcmp(dev->mac, (const uint8_t[6]){ 0 }, sizeof(dev->mac)))
+			return kestrel_fail(EINVAL, "device %u: tap fds, a MAC address and a link state are for net devices",
+					    i);
 		if (dev->type == KESTREL_DEV_BLOCK) {
 			int err = check_block(i, dev);
 
@@ -483,7 +526,17 @@ static void put_devices(struct nlmsghdr *nlh,
 		one = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
 		mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, dev->type);
 		mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, dev->slot);
-		if (dev->type == KESTREL_DEV_BLOCK) {
+		if (dev->type == KESTREL_DEV_NET) {
+			int32_t fds[16];
+			unsigned int k;
+
+			for (k = 0; k < dev->nr_fds; k++)
+				fds[k] = dev->fds[k];
+			mnl_attr_put(nlh, KESTREL_A_DEV_FDS,
+				     dev->nr_fds * sizeof(fds[0]), fds);
+			mnl_attr_put(nlh, KESTREL_A_DEV_MAC, sizeof(dev->mac),
+				     dev->mac);
+		} else if (dev->type == KESTREL_DEV_BLOCK) {
 			mnl_attr_put_u32(nlh, KESTREL_A_DEV_FD,
 					 (uint32_t)dev->fd);
 			if (dev->readonly)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "libkestrel.h"
 #include "domxml.h"
@@ -114,6 +115,17 @@ bool kestrel_domxml_equal(const struct kestrel_domxml *a,
 		     x->disk.readonly != y->disk.readonly ||
 		     strcmp(x->disk.serial, y->disk.serial)))
 			return false;
+		/* mac_generated is how the MAC came about, as uuid_generated. */
+		if (x->type == KESTREL_DEV_NET &&
+		    (x->net.type != y->net.type ||
+		     memcmp(x->net.mac, y->net.mac, sizeof(x->net.mac)) ||
+		     strncmp(x->net.source, y->net.source, sizeof(x->net.source)) ||
+		     strncmp(x->net.target, y->net.target, sizeof(x->net.target)) ||
+		     x->net.managed != y->net.managed ||
+		     x->net.driver != y->net.driver ||
+		     x->net.queues != y->net.queues ||
+		     x->net.link != y->net.link))
+			return false;
 	}
 	return true;
 }
@@ -195,6 +207,131 @@ bool kestrel_domxml_disk_direct(enum kestrel_domxml_disk_cache c)
 {
 	return c == KESTREL_DOMXML_DISK_CACHE_NONE ||
 	       c == KESTREL_DOMXML_DISK_CACHE_DIRECTSYNC;
+}
+
+const char *kestrel_domxml_net_type_name(enum kestrel_domxml_net_type t)
+{
+	switch (t) {
+	case KESTREL_DOMXML_NET_ETHERNET:
+		return "ethernet";
+	case KESTREL_DOMXML_NET_BRIDGE:
+		return "bridge";
+	case KESTREL_DOMXML_NET_NETWORK:
+		return "network";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_net_driver_name(enum kestrel_domxml_net_driver d)
+{
+	switch (d) {
+	case KESTREL_DOMXML_NET_DRIVER_NONE:
+		break;
+	case KESTREL_DOMXML_NET_DRIVER_VHOST:
+		return "vhost";
+	case KESTREL_DOMXML_NET_DRIVER_QEMU:
+		return "qemu";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_link_name(enum kestrel_domxml_link l)
+{
+	switch (l) {
+	case KESTREL_DOMXML_LINK_DEFAULT:
+		break;
+	case KESTREL_DOMXML_LINK_UP:
+		return "up";
+	case KESTREL_DOMXML_LINK_DOWN:
+		return "down";
+	}
+	return NULL;
+}
+
+const char *kestrel_domxml_tristate_name(enum kestrel_domxml_tristate t)
+{
+	switch (t) {
+	case KESTREL_DOMXML_ABSENT:
+		break;
+	case KESTREL_DOMXML_YES:
+		return "yes";
+	case KESTREL_DOMXML_NO:
+		return "no";
+	}
+	return NULL;
+}
+
+/* ---- MAC addresses, interface names ---- */
+
+char *kestrel_mac_format(const uint8_t mac[6], char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int kestrel_mac_parse(const char *s, uint8_t mac[6])
+{
+	uint8_t m[6];
+	unsigned int i;
+
+	for (i = 0; i < 6; i++, s += 3) {
+		int hi = hex_digit(s[0]), lo = hi < 0 ? -1 : hex_digit(s[1]);
+
+		if (hi < 0 || lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return -EINVAL;
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, m, sizeof(m));
+	return 0;
+}
+
+int kestrel_mac_generate(uint8_t mac[6])
+{
+	size_t got = 0;
+
+	mac[0] = 0x52;
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	while (got < 3) {
+		ssize_t n = getrandom(mac + 3 + got, 3 - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return kestrel_fail(errno, "cannot generate a MAC address: getrandom: %s",
+					    strerror(errno));
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+bool kestrel_ifname_valid(const char *name)
+{
+	size_t len = strnlen(name, KESTREL_DOMXML_IFNAME_MAX);
+	size_t i;
+
+	if (!len || len >= KESTREL_DOMXML_IFNAME_MAX || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= ' ' || c == 0x7f || c == '/' || c == ':' || c == '%')
+			return false;
+	}
+	return true;
 }
 
 const char *kestrel_domxml_type_name(enum kestrel_domxml_type type)

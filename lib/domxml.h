@@ -2,13 +2,14 @@
 /*
  * The domain XML model: the subset of libvirt's domain XML that Kestrel
  * runs today (direct kernel boot of an x86_64 guest with a serial
- * console, virtio-blk disks and virtio-rng devices), parsed strictly and
+ * console, virtio-blk disks, virtio-net interfaces and virtio-rng
+ * devices), parsed strictly and
  * written back in libvirt's canonical layout, the way `virsh dumpxml`
  * prints a KVM domain.
  *
  * Parsing never drops anything silently: every element, attribute or
  * value Kestrel does not support is an error that names it and gives its
- * line ("unsupported element <interface> at line 12").  Malformed XML is
+ * line ("unsupported element <filterref> at line 12").  Malformed XML is
  * reported with libxml2's line and column.  Errors follow libkestrel's
  * convention: a negative errno, and a message for kestrel_last_error():
  *
@@ -152,6 +153,45 @@ enum kestrel_domxml_disk_io {
 /* <driver queues='N'>: 1..this many. */
 #define KESTREL_DOMXML_DISK_QUEUES_MAX	64
 
+/* <interface type='...'>: how a virtio-net interface reaches the host. */
+enum kestrel_domxml_net_type {
+	KESTREL_DOMXML_NET_ETHERNET,	/* a tap device, named or generated */
+	KESTREL_DOMXML_NET_BRIDGE,	/* a generated tap, a port of <source bridge> */
+	KESTREL_DOMXML_NET_NETWORK,	/* <source network>: parsed, not started yet */
+};
+
+/* <target managed='...'>: absent, 'yes' or 'no' (kept as written). */
+enum kestrel_domxml_tristate {
+	KESTREL_DOMXML_ABSENT,
+	KESTREL_DOMXML_YES,
+	KESTREL_DOMXML_NO,
+};
+
+/* <driver name='...'> of an <interface>: kept as written. */
+enum kestrel_domxml_net_driver {
+	KESTREL_DOMXML_NET_DRIVER_NONE,		/* no name attribute */
+	KESTREL_DOMXML_NET_DRIVER_VHOST,	/* both mean the module's */
+	KESTREL_DOMXML_NET_DRIVER_QEMU,		/* in-kernel virtio-net */
+};
+
+/* <link state='...'>: absent (up), 'up' or 'down'. */
+enum kestrel_domxml_link {
+	KESTREL_DOMXML_LINK_DEFAULT,
+	KESTREL_DOMXML_LINK_UP,
+	KESTREL_DOMXML_LINK_DOWN,
+};
+
+/* A network interface name (tap, bridge): 1..15 bytes, NUL included here. */
+#define KESTREL_DOMXML_IFNAME_MAX	16
+/* <driver queues='N'> of an <interface>: 1..this many queue pairs. */
+#define KESTREL_DOMXML_NET_QUEUES_MAX	16
+/*
+ * The prefix of the tap names Kestrel generates (ktap0, ktap1, ...), as
+ * libvirt's vnet: a <target dev> with it (and not managed='no') is read
+ * as no name at all, so that a generated name is generated again.
+ */
+#define KESTREL_DOMXML_TAP_PREFIX	"ktap"
+
 /*
  * A device on the guest's PCI bus 0 (<address type='pci' domain='0x0000'
  * bus='0x00' slot='0xNN' function='0x0'/>).  After parsing every device
@@ -188,6 +228,25 @@ struct kestrel_domxml_device {
 		bool readonly;			/* <readonly/> */
 		char serial[KESTREL_DOMXML_DISK_SERIAL_MAX + 1];	/* "" none */
 	} disk;
+	struct {				/* KESTREL_DEV_NET: <interface> */
+		enum kestrel_domxml_net_type type;
+		/* <mac address>: unicast, never all zeros. */
+		uint8_t mac[6];
+		/* The XML had no <mac>: 52:54:00 and 3 random bytes. */
+		bool mac_generated;
+		/*
+		 * <source bridge='...'> (a host bridge, 1..15 bytes) or
+		 * <source network='...'> (1..63 bytes); "" for ethernet.
+		 */
+		char source[KESTREL_NAME_MAX];
+		/* <target dev>: the tap's name; "" to generate one. */
+		char target[KESTREL_DOMXML_IFNAME_MAX];
+		/* <target managed>: 'no' means the tap must exist already. */
+		enum kestrel_domxml_tristate managed;
+		enum kestrel_domxml_net_driver driver;
+		uint32_t queues;		/* 0: no attribute (one pair) */
+		enum kestrel_domxml_link link;
+	} net;
 };
 
 /* <cputune><vcpupin vcpu='N' cpuset='...'/> */
@@ -242,9 +301,10 @@ struct kestrel_domxml {
 
 	/*
 	 * The PCI devices: the <disk>s first, ordered by target dev (vda,
-	 * vdb, ..., vdz, vdaa: libvirt keeps them so), then the <rng>s in
-	 * document order.  Slots are assigned in this order too (libvirt
-	 * gives disks theirs before rngs).
+	 * vdb, ..., vdz, vdaa: libvirt keeps them so), then the <interface>s
+	 * and the <rng>s, each in document order.  Slots without an
+	 * <address> are given as libvirt gives them: interfaces first,
+	 * then disks, then rngs.
 	 */
 	unsigned int nr_devices;	/* 0..KESTREL_MAX_DEVICES */
 	struct kestrel_domxml_device devices[KESTREL_MAX_DEVICES];
@@ -296,6 +356,25 @@ const char *kestrel_domxml_disk_cache_name(enum kestrel_domxml_disk_cache c);
 const char *kestrel_domxml_disk_io_name(enum kestrel_domxml_disk_io io);
 /* Whether a cache mode opens the backend with O_DIRECT (none, directsync). */
 bool kestrel_domxml_disk_direct(enum kestrel_domxml_disk_cache c);
+/* "ethernet"/"bridge"/"network", "vhost"/"qemu" (NULL for NONE),
+ * "up"/"down" (NULL for DEFAULT), "yes"/"no" (NULL for ABSENT). */
+const char *kestrel_domxml_net_type_name(enum kestrel_domxml_net_type t);
+const char *kestrel_domxml_net_driver_name(enum kestrel_domxml_net_driver d);
+const char *kestrel_domxml_link_name(enum kestrel_domxml_link l);
+const char *kestrel_domxml_tristate_name(enum kestrel_domxml_tristate t);
+/*
+ * "52:54:00:ab:cd:ef" (lower case) into @buf of at least 18 bytes, and
+ * back: 0, or -EINVAL unless six colon-separated pairs of hex digits.
+ */
+char *kestrel_mac_format(const uint8_t mac[6], char *buf);
+int kestrel_mac_parse(const char *s, uint8_t mac[6]);
+/* libvirt's: 52:54:00 and three random bytes (getrandom). */
+int kestrel_mac_generate(uint8_t mac[6]);
+/*
+ * A network interface name Linux accepts: 1..15 bytes, not "." or "..",
+ * no '/', ':', blank or control character; and no '%' (a template).
+ */
+bool kestrel_ifname_valid(const char *name);
 
 /*
  * The module's action (enum kestrel_lifecycle_action) for an on_poweroff /

@@ -67,6 +67,68 @@ static int format_disk(FILE *f, const struct kestrel_domxml_device *dev)
 	return 0;
 }
 
+/*
+ * An <interface>, in libvirt's order: mac, source, target, model,
+ * driver, link, address.  -1 if the model holds something it cannot write.
+ */
+static int format_interface(FILE *f, const struct kestrel_domxml_device *dev)
+{
+	const char *type = kestrel_domxml_net_type_name(dev->net.type);
+	const char *driver = kestrel_domxml_net_driver_name(dev->net.driver);
+	const char *link = kestrel_domxml_link_name(dev->net.link);
+	const char *managed = kestrel_domxml_tristate_name(dev->net.managed);
+	bool ethernet = dev->net.type == KESTREL_DOMXML_NET_ETHERNET;
+	char mac[18];
+
+	if (!type ||
+	    !memchr(dev->net.source, '\0', sizeof(dev->net.source)) ||
+	    !memchr(dev->net.target, '\0', sizeof(dev->net.target)) ||
+	    ethernet != !dev->net.source[0] ||
+	    (dev->net.target[0] && !kestrel_ifname_valid(dev->net.target)) ||
+	    (!driver && dev->net.driver != KESTREL_DOMXML_NET_DRIVER_NONE) ||
+	    (!link && dev->net.link != KESTREL_DOMXML_LINK_DEFAULT) ||
+	    (!managed && dev->net.managed != KESTREL_DOMXML_ABSENT) ||
+	    (dev->net.managed == KESTREL_DOMXML_NO && !dev->net.target[0]) ||
+	    dev->net.queues > KESTREL_DOMXML_NET_QUEUES_MAX ||
+	    (dev->net.mac[0] & 1))
+		return -1;
+	fprintf(f, "    <interface type='%s'>\n      <mac address='%s'/>\n",
+		type, kestrel_mac_format(dev->net.mac, mac));
+	if (!ethernet) {
+		fprintf(f, "      <source %s='",
+			dev->net.type == KESTREL_DOMXML_NET_BRIDGE ?
+			"bridge" : "network");
+		kestrel_xml_escape_attr(f, dev->net.source);
+		fputs("'/>\n", f);
+	}
+	if (dev->net.target[0] || managed) {
+		fputs("      <target", f);
+		if (dev->net.target[0]) {
+			fputs(" dev='", f);
+			kestrel_xml_escape_attr(f, dev->net.target);
+			fputc('\'', f);
+		}
+		if (managed)
+			fprintf(f, " managed='%s'", managed);
+		fputs("/>\n", f);
+	}
+	fputs("      <model type='virtio'/>\n", f);
+	if (driver || dev->net.queues) {
+		fputs("      <driver", f);
+		if (driver)
+			fprintf(f, " name='%s'", driver);
+		if (dev->net.queues)
+			fprintf(f, " queues='%u'", dev->net.queues);
+		fputs("/>\n", f);
+	}
+	if (link)
+		fprintf(f, "      <link state='%s'/>\n", link);
+	fprintf(f, "      <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' function='0x0'/>\n",
+		dev->slot);
+	fputs("    </interface>\n", f);
+	return 0;
+}
+
 static const char *checked(const char *name, int *bad)
 {
 	if (!name) {
@@ -189,6 +251,18 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 			break;
 		}
 	}
+	/* Then the <interface>s, before the consoles, as libvirt. */
+	for (i = 0; i < d->nr_devices && i < KESTREL_MAX_DEVICES && !bad; i++) {
+		const struct kestrel_domxml_device *dev = &d->devices[i];
+
+		if (dev->type != KESTREL_DEV_NET)
+			continue;
+		if (dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT ||
+		    format_interface(f, dev)) {
+			bad = 1;
+			break;
+		}
+	}
 	if (d->serial)
 		fputs("    <serial type='pty'>\n"
 		      "      <target port='0'/>\n"
@@ -202,7 +276,7 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 		const struct kestrel_domxml_device *dev = &d->devices[i];
 		const char *path;
 
-		if (dev->type == KESTREL_DEV_BLOCK)
+		if (dev->type == KESTREL_DEV_BLOCK || dev->type == KESTREL_DEV_NET)
 			continue;
 		if (dev->type != KESTREL_DEV_RNG ||
 		    dev->rng.backend > KESTREL_DOMXML_RNG_BUILTIN ||

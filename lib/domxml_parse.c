@@ -1323,6 +1323,230 @@ static int parse_disk(xmlNodePtr n, struct kestrel_domxml_device *dev)
 	return 0;
 }
 
+/* ---- interface ---- */
+
+/* <mac address='52:54:00:12:34:56'/>: unicast, not all zeros. */
+static int parse_net_mac(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "address", NULL };
+	static const uint8_t zero[6];
+	_xfree_ xmlChar *addr = NULL;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      require_attr(n, "address", &addr);
+	if (err)
+		return err;
+	if (kestrel_mac_parse((const char *)addr, dev->net.mac))
+		return fail_why(EINVAL, n, "want six pairs of hex digits separated by ':'",
+				"invalid MAC address '%.32s' in <mac>",
+				(const char *)addr);
+	if (dev->net.mac[0] & 1)
+		return fail_at(EINVAL, n, "expected unicast mac address, found multicast '%.32s'",
+			       (const char *)addr);
+	if (!memcmp(dev->net.mac, zero, sizeof(zero)))
+		return fail_at(EINVAL, n, "invalid MAC address '%.32s' in <mac>: it is all zeros",
+			       (const char *)addr);
+	return 0;
+}
+
+/*
+ * <source bridge='br0'/> (type='bridge') or <source network='default'/>
+ * (type='network'); type='ethernet' takes none.
+ */
+static int parse_net_source(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const bridge_attrs[] = { "bridge", NULL };
+	static const char *const network_attrs[] = { "network", NULL };
+	bool bridge = dev->net.type == KESTREL_DOMXML_NET_BRIDGE;
+	const char *attr = bridge ? "bridge" : "network";
+	_xfree_ xmlChar *v = NULL;
+	size_t len;
+	int err;
+
+	if (dev->net.type == KESTREL_DOMXML_NET_ETHERNET)
+		return fail_why(EINVAL, n, "an ethernet interface is its tap device, named in <target dev=...>",
+				"unsupported element <source> in <interface type='ethernet'>");
+	err = check_attrs(n, bridge ? bridge_attrs : network_attrs) ?:
+	      check_empty(n) ?: require_attr(n, attr, &v);
+	if (err)
+		return err;
+	len = strlen((const char *)v);
+	if (bridge && !kestrel_ifname_valid((const char *)v))
+		return fail_why(EINVAL, n, "a Linux interface name: 1 to 15 characters, no '/', ':', '%' or blank",
+				"invalid bridge name '%.32s' in <source>",
+				(const char *)v);
+	if (!bridge && (!len || len >= KESTREL_NAME_MAX ||
+			strchr((const char *)v, '/')))
+		return fail_why(EINVAL, n, "1 to 63 characters, no '/'",
+				"invalid network name '%.32s' in <source>",
+				(const char *)v);
+	memcpy(dev->net.source, v, len + 1);
+	return 0;
+}
+
+/* <target dev='tap0' managed='no'/> */
+static int parse_net_target(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "dev", "managed", NULL };
+	_xfree_ xmlChar *tdev = NULL, *managed = NULL;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      get_attr(n, "dev", &tdev) ?: get_attr(n, "managed", &managed);
+	if (err)
+		return err;
+	if (managed && !strcmp((const char *)managed, "yes"))
+		dev->net.managed = KESTREL_DOMXML_YES;
+	else if (managed && !strcmp((const char *)managed, "no"))
+		dev->net.managed = KESTREL_DOMXML_NO;
+	else if (managed)
+		return fail_why(EINVAL, n, "want 'yes' or 'no'",
+				"invalid value '%.32s' of attribute 'managed' of <target>",
+				(const char *)managed);
+	if (dev->net.managed == KESTREL_DOMXML_NO &&
+	    dev->net.type != KESTREL_DOMXML_NET_ETHERNET)
+		return fail_at(EINVAL, n, "unmanaged target dev is not supported on interfaces of type '%s'",
+			       kestrel_domxml_net_type_name(dev->net.type));
+	if (dev->net.managed == KESTREL_DOMXML_NO && !tdev)
+		return fail_why(EINVAL, n, "the tap must exist already, so give its name",
+				"target dev must be supplied when managed='no'");
+	if (!tdev)
+		return 0;
+	if (!kestrel_ifname_valid((const char *)tdev))
+		return fail_why(EINVAL, n, "a Linux interface name: 1 to 15 characters, no '/', ':', '%' or blank",
+				"invalid target dev '%.32s' of <interface>",
+				(const char *)tdev);
+	/* As libvirt blanks vnetN: a generated name is generated again. */
+	if (dev->net.managed != KESTREL_DOMXML_NO &&
+	    !strncmp((const char *)tdev, KESTREL_DOMXML_TAP_PREFIX,
+		     strlen(KESTREL_DOMXML_TAP_PREFIX)))
+		return 0;
+	memcpy(dev->net.target, tdev, strlen((const char *)tdev) + 1);
+	return 0;
+}
+
+/* <model type='virtio'/> */
+static int parse_net_model(xmlNodePtr n)
+{
+	static const char *const attrs[] = { "type", NULL };
+	_xfree_ xmlChar *type = NULL;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      require_attr(n, "type", &type);
+	if (err)
+		return err;
+	if (strcmp((const char *)type, "virtio"))
+		return fail_why(EINVAL, n, "Kestrel's interfaces are virtio-net, model 'virtio'",
+				"unsupported <interface> model '%.32s'",
+				(const char *)type);
+	return 0;
+}
+
+/* <driver name='vhost' queues='N'/> */
+static int parse_net_driver(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "name", "queues", NULL };
+	_xfree_ xmlChar *name = NULL, *queues = NULL;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      get_attr(n, "name", &name) ?: get_attr(n, "queues", &queues);
+	if (err)
+		return err;
+	if (name && !strcmp((const char *)name, "vhost"))
+		dev->net.driver = KESTREL_DOMXML_NET_DRIVER_VHOST;
+	else if (name && !strcmp((const char *)name, "qemu"))
+		dev->net.driver = KESTREL_DOMXML_NET_DRIVER_QEMU;
+	else if (name)
+		return fail_why(EINVAL, n, "want 'vhost' or 'qemu' (both mean the module's virtio-net)",
+				"unsupported <driver> name '%.32s' of <interface>",
+				(const char *)name);
+	if (queues)
+		return parse_uint_in(n, "attribute 'queues' of <driver>",
+				     (const char *)queues, 1,
+				     KESTREL_DOMXML_NET_QUEUES_MAX,
+				     &dev->net.queues);
+	return 0;
+}
+
+/* <link state='up|down'/> */
+static int parse_net_link(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	static const char *const attrs[] = { "state", NULL };
+	_xfree_ xmlChar *state = NULL;
+	int err;
+
+	err = check_attrs(n, attrs) ?: check_empty(n) ?:
+	      require_attr(n, "state", &state);
+	if (err)
+		return err;
+	if (!strcmp((const char *)state, "up"))
+		dev->net.link = KESTREL_DOMXML_LINK_UP;
+	else if (!strcmp((const char *)state, "down"))
+		dev->net.link = KESTREL_DOMXML_LINK_DOWN;
+	else
+		return fail_why(EINVAL, n, "want 'up' or 'down'",
+				"invalid value '%.32s' of attribute 'state' of <link>",
+				(const char *)state);
+	return 0;
+}
+
+/*
+ * <interface type='ethernet|bridge|network'> with <model type='virtio'/>
+ * and optional <mac>, <source> (bridge, network: required), <target>,
+ * <driver>, <link>, <address>.  A missing <mac> is generated here, as
+ * libvirt does, so that the definition and dumpxml show it.
+ */
+static int parse_interface(xmlNodePtr n, struct kestrel_domxml_device *dev)
+{
+	enum { MAC, SOURCE, TARGET, MODEL, DRIVER, LINK, ADDRESS, N };
+	static const char *const attrs[] = { "type", NULL };
+	static const char *const names[N] = { "mac", "source", "target",
+					      "model", "driver", "link",
+					      "address" };
+	_xfree_ xmlChar *type = NULL;
+	xmlNodePtr el[N];
+	int err;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->type = KESTREL_DEV_NET;
+	err = check_attrs(n, attrs) ?: require_attr(n, "type", &type);
+	if (err)
+		return err;
+	if (!strcmp((const char *)type, "ethernet"))
+		dev->net.type = KESTREL_DOMXML_NET_ETHERNET;
+	else if (!strcmp((const char *)type, "bridge"))
+		dev->net.type = KESTREL_DOMXML_NET_BRIDGE;
+	else if (!strcmp((const char *)type, "network"))
+		dev->net.type = KESTREL_DOMXML_NET_NETWORK;
+	else
+		return fail_why(EINVAL, n, "Kestrel's interfaces are taps: type 'ethernet', 'bridge' or 'network'",
+				"unsupported <interface> type '%.32s'",
+				(const char *)type);
+	err = collect(n, names, N, el);
+	if (err)
+		return err;
+	if (!el[SOURCE] && dev->net.type != KESTREL_DOMXML_NET_ETHERNET)
+		return fail_at(EINVAL, n, "missing element <source> in <interface type='%s'>",
+			       (const char *)type);
+	if (!el[MODEL])
+		return fail_why(EINVAL, n, "Kestrel's interfaces are virtio-net: add <model type='virtio'/> (libvirt's default would be an emulated NIC)",
+				"missing element <model> in <interface>");
+	err = (el[MAC] ? parse_net_mac(el[MAC], dev) : 0) ?:
+	      (el[SOURCE] ? parse_net_source(el[SOURCE], dev) : 0) ?:
+	      (el[TARGET] ? parse_net_target(el[TARGET], dev) : 0) ?:
+	      parse_net_model(el[MODEL]) ?:
+	      (el[DRIVER] ? parse_net_driver(el[DRIVER], dev) : 0) ?:
+	      (el[LINK] ? parse_net_link(el[LINK], dev) : 0) ?:
+	      (el[ADDRESS] ? parse_pci_address(el[ADDRESS], &dev->slot) : 0);
+	if (err || el[MAC])
+		return err;
+	dev->net.mac_generated = true;
+	return kestrel_mac_generate(dev->net.mac);
+}
+
 /* ---- rng ---- */
 
 /* <rate bytes='N' period='MS'/> */
@@ -1424,12 +1648,16 @@ static int parse_rng(xmlNodePtr n, struct kestrel_domxml_device *dev)
 
 /*
  * Check the explicit PCI slots and give the devices without an address
- * the lowest free ones, in document order.
+ * the lowest free ones, as libvirt does: interfaces first, then disks,
+ * then rngs, each in the model's order.
  */
 static int assign_slots(struct kestrel_domxml *d, xmlNodePtr *nodes)
 {
+	static const enum kestrel_dev_type pass[] = {
+		KESTREL_DEV_NET, KESTREL_DEV_BLOCK, KESTREL_DEV_RNG,
+	};
 	xmlNodePtr owner[KESTREL_PCI_MAX_SLOT + 1] = { NULL };
-	unsigned int i, slot = 1;
+	unsigned int i, p, slot = 1;
 
 	for (i = 0; i < d->nr_devices; i++) {
 		unsigned int s = d->devices[i].slot;
@@ -1450,29 +1678,35 @@ static int assign_slots(struct kestrel_domxml *d, xmlNodePtr *nodes)
 		}
 		owner[s] = nodes[i];
 	}
-	for (i = 0; i < d->nr_devices; i++) {
-		if (d->devices[i].slot)
-			continue;
-		while (slot <= KESTREL_PCI_MAX_SLOT && owner[slot])
-			slot++;
-		if (slot > KESTREL_PCI_MAX_SLOT)	/* not with 16 devices */
-			return fail_at(ERANGE, nodes[i], "no free PCI slot for <%s>",
-				       (const char *)nodes[i]->name);
-		owner[slot] = nodes[i];
-		d->devices[i].slot = slot;
-	}
+	for (p = 0; p < sizeof(pass) / sizeof(pass[0]); p++)
+		for (i = 0; i < d->nr_devices; i++) {
+			if (d->devices[i].slot || d->devices[i].type != pass[p])
+				continue;
+			while (slot <= KESTREL_PCI_MAX_SLOT && owner[slot])
+				slot++;
+			if (slot > KESTREL_PCI_MAX_SLOT)	/* not with 16 devices */
+				return fail_at(ERANGE, nodes[i], "no free PCI slot for <%s>",
+					       (const char *)nodes[i]->name);
+			owner[slot] = nodes[i];
+			d->devices[i].slot = slot;
+		}
 	return 0;
 }
 
-/* Disks before rngs, disks by target dev: vdz < vdaa, as libvirt sorts. */
+/* The model's order of device types: disks, interfaces, rngs. */
+static int type_rank(enum kestrel_dev_type t)
+{
+	return t == KESTREL_DEV_BLOCK ? 0 : t == KESTREL_DEV_NET ? 1 : 2;
+}
+
+/* Disks first, by target dev: vdz < vdaa, as libvirt sorts; then by type. */
 static int device_order(const struct kestrel_domxml_device *a,
 			const struct kestrel_domxml_device *b)
 {
 	size_t la, lb;
 
 	if (a->type != b->type)
-		return a->type == KESTREL_DEV_BLOCK ? -1 :
-		       b->type == KESTREL_DEV_BLOCK ? 1 : 0;
+		return type_rank(a->type) - type_rank(b->type);
 	if (a->type != KESTREL_DEV_BLOCK)
 		return 0;
 	la = strlen(a->disk.target);
@@ -1480,6 +1714,36 @@ static int device_order(const struct kestrel_domxml_device *a,
 	if (la != lb)
 		return la < lb ? -1 : 1;
 	return strcmp(a->disk.target, b->disk.target);
+}
+
+/* Two interfaces may not share a tap name or a MAC address. */
+static int check_interfaces(const struct kestrel_domxml *d, xmlNodePtr *nodes)
+{
+	unsigned int i, j;
+	char mac[18];
+
+	for (i = 0; i < d->nr_devices; i++) {
+		const struct kestrel_domxml_device *a = &d->devices[i];
+
+		if (a->type != KESTREL_DEV_NET)
+			continue;
+		for (j = i + 1; j < d->nr_devices; j++) {
+			const struct kestrel_domxml_device *b = &d->devices[j];
+
+			if (b->type != KESTREL_DEV_NET)
+				continue;
+			if (a->net.target[0] &&
+			    !strcmp(a->net.target, b->net.target))
+				return kestrel_fail(EINVAL, "duplicate target dev '%s' of <interface> at line %ld (the first is at line %ld)",
+						    a->net.target, line_of(nodes[j]),
+						    line_of(nodes[i]));
+			if (!memcmp(a->net.mac, b->net.mac, sizeof(a->net.mac)))
+				return kestrel_fail(EINVAL, "duplicate MAC address '%s' of <interface> at line %ld (the first is at line %ld)",
+						    kestrel_mac_format(a->net.mac, mac),
+						    line_of(nodes[j]), line_of(nodes[i]));
+		}
+	}
+	return 0;
 }
 
 /*
@@ -1537,12 +1801,13 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 		return err;
 	for (c = n->children; c; c = c->next) {
 		xmlNodePtr *seen;
-		bool disk;
+		bool disk, net;
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		disk = is_elem(c, "disk");
-		if (disk || is_elem(c, "rng")) {
+		net = is_elem(c, "interface");
+		if (disk || net || is_elem(c, "rng")) {
 			struct kestrel_domxml_device *dev;
 
 			if (d->nr_devices == KESTREL_MAX_DEVICES)
@@ -1550,7 +1815,8 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 						"a 17th device <%s>",
 						(const char *)c->name);
 			dev = &d->devices[d->nr_devices];
-			err = disk ? parse_disk(c, dev) : parse_rng(c, dev);
+			err = disk ? parse_disk(c, dev) :
+			      net ? parse_interface(c, dev) : parse_rng(c, dev);
 			if (err) {
 				if (disk)
 					free(dev->disk.source);
@@ -1577,7 +1843,8 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 	}
 	/* As libvirt: a serial port gets its console alias and vice versa. */
 	d->serial = d->console = serial || console;
-	return order_devices(d, nodes) ?: assign_slots(d, nodes);
+	return order_devices(d, nodes) ?: check_interfaces(d, nodes) ?:
+	       assign_slots(d, nodes);
 }
 
 /* ---- the document ---- */

@@ -78,7 +78,8 @@ char *kestrel_features_string(uint64_t features, char *buf, size_t len);
  * the guest's PCI bus 0.
  */
 struct kestrel_device_config {
-	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG, KESTREL_DEV_BLOCK */
+	/* KESTREL_DEV_RNG, KESTREL_DEV_BLOCK, KESTREL_DEV_NET */
+	enum kestrel_dev_type type;
 	uint32_t slot;			/* PCI device number, 1..KESTREL_PCI_MAX_SLOT */
 	/*
 	 * rng: at most rate_bytes per rate_period ms (1..3600000); both 0
@@ -100,7 +101,57 @@ struct kestrel_device_config {
 	char serial[21];
 	/* block: KESTREL_A_DEV_QUEUES, 1..64; 0: one per vCPU (not sent). */
 	uint32_t queues;
+	/*
+	 * net: the caller's open tap fds, one per queue pair (1..16; sent
+	 * as KESTREL_A_DEV_FDS, never KESTREL_A_DEV_FD), with the same
+	 * lifetime rule as a block device's fd: the module takes its own
+	 * references, the caller closes them once kestrel_domain_create()
+	 * returns (a non-persistent tap then lives as long as the domain).
+	 * queues must be 0 for a net device: the pairs are nr_fds.
+	 */
+	int fds[16];
+	unsigned int nr_fds;
+	/* net: KESTREL_A_DEV_MAC, the guest's address (unicast, not zero). */
+	uint8_t mac[6];
+	/*
+	 * net: <link state='down'>.  The module has no attribute for it
+	 * yet, so kestrel_domain_create() refuses it rather than start the
+	 * link up.
+	 */
+	bool link_down;
 };
+
+/* ---- tap devices and bridges (net.c) ---- */
+
+/*
+ * Open tap @name (created, or an existing one attached to; NULL: a new
+ * one named ktapN, the first free N) with @queues queue pairs (1..16):
+ * @queues fds in @fds, each O_CLOEXEC, IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR (| IFF_MULTI_QUEUE when @queues > 1), a 12-byte vnet
+ * header (struct virtio_net_hdr_mrg_rxbuf), and the link set up.  The
+ * name it got goes to @name_out (IFNAMSIZ bytes) when not NULL.  A tap
+ * created here is not persistent: it goes away with the last fd (and
+ * the last reference the module took).  0 or a negative errno with
+ * libvirt's words ("Unable to create tap device ktap0: Operation not
+ * permitted"); on failure no fd is left open.
+ */
+int kestrel_tap_open(const char *name, unsigned int queues, int *fds,
+		     char *name_out);
+/*
+ * The same for a tap that must exist already (<target managed='no'>):
+ * nothing is created and its flags are left alone (no CAP_NET_ADMIN
+ * needed for a tap whose owner is the caller).  -ENODEV when there is
+ * no such device.
+ */
+int kestrel_tap_open_existing(const char *name, unsigned int queues,
+			      int *fds);
+/* Set interface @ifname's MAC address (SIOCSIFHWADDR). */
+int kestrel_netdev_set_mac(const char *ifname, const uint8_t mac[6]);
+/*
+ * Make @ifname a port of the existing bridge @bridge (SIOCBRADDIF).
+ * -ENODEV when @bridge does not exist, -EINVAL when it is not a bridge.
+ */
+int kestrel_bridge_attach(const char *bridge, const char *ifname);
 
 struct kestrel_domain_config {
 	const char *name;

@@ -104,7 +104,7 @@ expect "event --timeout must be a positive number" 1 \
 kernel=$(readlink -f /vmlinuz 2>/dev/null || true)
 [ -r "$kernel" ] || kernel=$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)
 if [ ! -r "$kernel" ]; then
-	for i in $(seq 26); do
+	for i in $(seq 31); do
 		skip "define needs a kernel image to validate; none is readable here"
 	done
 	echo "1..$n"
@@ -196,6 +196,36 @@ expect "an unsupported <disk> child is refused naming it" 1 \
 	"^error: Failed to define domain from $tmp/boot.xml\$" \
 	"unsupported element <boot> at line" \
 	-- define "$tmp/boot.xml"
+# <interface>: define opens nothing and keeps a generated MAC; create
+# refuses type='network' and a missing managed='no' tap before anything.
+net_xml() {	# net_xml NAME FRAGMENT
+	sed "s|</devices>|$2</devices>|; s|<name>linux</name>|<name>$1</name>|; /<uuid>/d" \
+		"$tmp/linux.xml" >"$tmp/$1.xml"
+}
+net_xml nic "<interface type='bridge'><source bridge='kestrelnobr0'/><model type='virtio'/><driver queues='2'/></interface>"
+"$kestrel" define "$tmp/nic.xml" >/dev/null 2>&1
+check "define keeps an <interface> in libvirt's form, a 52:54:00 MAC and a PCI address" \
+	sh -c "tr -d '\n' <'$defs/nic.xml' | grep -q \"<interface type='bridge'>  *<mac address='52:54:00:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]'/>  *<source bridge='kestrelnobr0'/>  *<model type='virtio'/>  *<driver queues='2'/>  *<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>  *</interface>\""
+mac1=$(sed -n "s|.*<mac address='\(.*\)'/>.*|\1|p" "$defs/nic.xml")
+"$kestrel" define "$defs/nic.xml" >/dev/null 2>&1
+check "redefining from the definition keeps its MAC" \
+	grep -q "<mac address='$mac1'/>" "$defs/nic.xml"
+"$kestrel" undefine nic >/dev/null 2>&1
+net_xml natnet "<interface type='network'><source network='default'/><model type='virtio'/></interface>"
+expect "create refuses type='network' before anything, saying why" 1 \
+	"^error: Failed to create domain from $tmp/natnet.xml\$" \
+	"^error: <interface> type='network' needs a Kestrel-managed network, not implemented yet (network 'default'" \
+	-- create "$tmp/natnet.xml"
+net_xml unmanaged "<interface type='ethernet'><target dev='kestrelnotap0' managed='no'/><model type='virtio'/></interface>"
+expect "create needs a managed='no' tap to exist, in libvirt's words" 1 \
+	"^error: Failed to create domain from $tmp/unmanaged.xml\$" \
+	"^error: target managed='no' but specified dev 'kestrelnotap0' doesn't exist\$" \
+	-- create "$tmp/unmanaged.xml"
+net_xml e1000 "<interface type='ethernet'><model type='e1000'/></interface>"
+expect "an emulated NIC model is refused naming it and its line" 1 \
+	"^error: Failed to define domain from $tmp/e1000.xml\$" \
+	"unsupported <interface> model 'e1000' at line" \
+	-- define "$tmp/e1000.xml"
 head -c 4096 "$kernel" >"$tmp/truncated"
 sed "s|<kernel>[^<]*</kernel>|<kernel>$tmp/truncated</kernel>|; s|<name>linux</name>|<name>bad</name>|" \
 	"$tmp/linux.xml" >"$tmp/trunc.xml"

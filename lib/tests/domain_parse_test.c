@@ -1375,6 +1375,126 @@ TEST_F(conn, create_checks_block_devices_before_sending)
 		TH_LOG("%s", kestrel_last_error());
 }
 
+TEST_F(conn, create_sends_net_devices_with_their_tap_fds)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 2,
+		.nr_devices = 2,
+		.devices = {
+			{ .type = KESTREL_DEV_NET, .slot = 1, .fd = -1,
+			  .fds = { 7, 8, 9 }, .nr_fds = 3,
+			  .mac = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef } },
+			{ .type = KESTREL_DEV_NET, .slot = 2, .fd = 5,
+			  .fds = { 0 }, .nr_fds = 1,
+			  .mac = { 0x02, 0, 0, 0, 0, 1 } },
+		},
+	};
+	const struct nlattr *devs, *a, *dev[3] = { NULL };
+	const int32_t *fds;
+	unsigned int n = 0;
+
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+	devs = req_attr(KESTREL_A_DOM_DEVICES);
+	ASSERT_NE(NULL, devs);
+	mnl_attr_for_each_nested(a, devs) {
+		if (n < 3)
+			dev[n] = a;
+		n++;
+	}
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(KESTREL_DEV_NET, nested_u32(dev[0], KESTREL_A_DEV_TYPE));
+	EXPECT_EQ(1, nested_u32(dev[0], KESTREL_A_DEV_SLOT));
+	a = nested_attr(dev[0], KESTREL_A_DEV_FDS);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(3 * sizeof(int32_t), mnl_attr_get_payload_len(a));
+	fds = mnl_attr_get_payload(a);
+	EXPECT_EQ(7, fds[0]);
+	EXPECT_EQ(8, fds[1]);
+	EXPECT_EQ(9, fds[2]);
+	a = nested_attr(dev[0], KESTREL_A_DEV_MAC);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(6, mnl_attr_get_payload_len(a));
+	EXPECT_EQ(0, memcmp(mnl_attr_get_payload(a), "\x52\x54\x00\xab\xcd\xef", 6));
+	/* Never a single fd, queues, or block or rng attributes. */
+	EXPECT_EQ(NULL, nested_attr(dev[0], KESTREL_A_DEV_FD));
+	n = 0;
+	mnl_attr_for_each_nested(a, dev[0])
+		n++;
+	EXPECT_EQ(4, n);
+	/* fd 0 is an fd; the unused single fd is not read. */
+	a = nested_attr(dev[1], KESTREL_A_DEV_FDS);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(sizeof(int32_t), mnl_attr_get_payload_len(a));
+	EXPECT_EQ(0, *(const int32_t *)mnl_attr_get_payload(a));
+	EXPECT_EQ(NULL, nested_attr(dev[1], KESTREL_A_DEV_FD));
+}
+
+TEST_F(conn, create_checks_net_devices_before_sending)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 1,
+		.nr_devices = 1,
+	};
+#define MAC .mac = { 0x52, 0x54, 0, 1, 2, 3 }
+	static const struct {
+		struct kestrel_device_config dev;
+		int err;
+		const char *msg;
+	} bad[] = {
+		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC }, EINVAL,
+		  "needs 1-16 tap fds, one per queue pair (0 given)" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 17 },
+		  EINVAL, "(17 given)" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 2,
+		    .fds = { 3, -1 } }, EINVAL, "tap fd 1 is not open" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, .nr_fds = 1, .fds = { 3 } },
+		  EINVAL, "needs a MAC address" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, .nr_fds = 1, .fds = { 3 },
+		    .mac = { 0x01, 0, 0x5e, 0, 0, 1 } }, EINVAL, "multicast" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 1,
+		    .fds = { 3 }, .queues = 1 }, EINVAL,
+		  "one queue pair per fd" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 1,
+		    .fds = { 3 }, .readonly = true }, EINVAL, "for block devices" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 1,
+		    .fds = { 3 }, .rate_bytes = 1, .rate_period = 1 }, EINVAL,
+		  "a rate is for rng devices" },
+		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 1,
+		    .fds = { 3 }, .link_down = true }, EOPNOTSUPP,
+		  "starting a link down is not supported by the module yet" },
+		{ { .type = KESTREL_DEV_NET, .slot = 0, MAC, .nr_fds = 1,
+		    .fds = { 3 } }, EINVAL, "out of range" },
+		{ { .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = 3, .nr_fds = 1,
+		    .fds = { 3 } }, EINVAL, "are for net devices" },
+		{ { .type = KESTREL_DEV_RNG, .slot = 1, MAC }, EINVAL,
+		  "are for net devices" },
+		{ { .type = KESTREL_DEV_RNG, .slot = 1, .link_down = true },
+		  EINVAL, "are for net devices" },
+	};
+#undef MAC
+	size_t i;
+
+	fake.nsent_kestrel = 0;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.devices[0] = bad[i].dev;
+		EXPECT_EQ(-bad[i].err, kestrel_domain_create(self->conn, &cfg, NULL))
+			TH_LOG("case %zu", i);
+		EXPECT_NE(NULL, strstr(kestrel_last_error(), bad[i].msg))
+			TH_LOG("case %zu: %s", i, kestrel_last_error());
+	}
+	EXPECT_EQ(0, fake.nsent_kestrel);
+
+	/* At the limit: 16 queue pairs. */
+	memset(&cfg.devices[0], 0, sizeof(cfg.devices[0]));
+	cfg.devices[0].type = KESTREL_DEV_NET;
+	cfg.devices[0].slot = 1;
+	cfg.devices[0].nr_fds = 16;
+	cfg.devices[0].mac[0] = 0xfe;
+	EXPECT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+}
+
 TEST_F(conn, start_carries_the_boot_regions)
 {
 	struct kestrel_mem_region r[KESTREL_MAX_BOOT_REGIONS + 1] = {

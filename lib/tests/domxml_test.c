@@ -117,12 +117,34 @@ FIXTURE_VARIANT_ADD(good, rng) { .file = "rng.xml" };
 FIXTURE_VARIANT_ADD(good, rng_minimal) { .file = "rng-minimal.xml" };
 FIXTURE_VARIANT_ADD(good, disk) { .file = "disk.xml" };
 FIXTURE_VARIANT_ADD(good, disk_minimal) { .file = "disk-minimal.xml" };
+FIXTURE_VARIANT_ADD(good, interface) { .file = "interface.xml" };
+FIXTURE_VARIANT_ADD(good, interface_minimal) { .file = "interface-minimal.xml" };
 
 static const char *const good_files[] = {
 	"minimal.xml", "full.xml", "units.xml", "kvm.xml", "topology.xml",
 	"vcpupin.xml", "lifecycle.xml", "escaping.xml", "rounding.xml",
 	"rng.xml", "rng-minimal.xml", "disk.xml", "disk-minimal.xml",
+	"interface.xml", "interface-minimal.xml",
 };
+
+/*
+ * Generated MACs are random: the canonical files give device i's
+ * 52:54:00:00:00:(0x10 + i).  The random ones have libvirt's prefix.
+ */
+static void fix_generated_macs(struct kestrel_domxml *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_devices; i++) {
+		uint8_t *mac = d->devices[i].net.mac;
+
+		if (d->devices[i].type != KESTREL_DEV_NET ||
+		    !d->devices[i].net.mac_generated)
+			continue;
+		mac[3] = mac[4] = 0;
+		mac[5] = (uint8_t)(0x10 + i);
+	}
+}
 
 FIXTURE_SETUP(good)
 {
@@ -136,6 +158,7 @@ FIXTURE_SETUP(good)
 	/* A generated UUID is random: the canonical file has a fixed one. */
 	if (self->d.uuid_generated)
 		memcpy(self->d.uuid, fixed_uuid, sizeof(fixed_uuid));
+	fix_generated_macs(&self->d);
 }
 
 FIXTURE_TEARDOWN(good)
@@ -190,6 +213,7 @@ TEST_F(good, parse_file_reads_the_same_model)
 		TH_LOG("%s", kestrel_last_error());
 	if (f.uuid_generated)
 		memcpy(f.uuid, fixed_uuid, sizeof(fixed_uuid));
+	fix_generated_macs(&f);
 	EXPECT_TRUE(kestrel_domxml_equal(&self->d, &f));
 	kestrel_domxml_free(&f);
 }
@@ -583,6 +607,287 @@ TEST(disk_models_compare_and_format_strictly)
 	kestrel_domxml_free(&b);
 }
 
+TEST(interfaces_follow_disks_and_take_slots_first)
+{
+	struct kestrel_domxml d;
+	const struct kestrel_domxml_device *n;
+
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "interface.xml"), &d))
+		TH_LOG("%s", kestrel_last_error());
+	ASSERT_EQ(6, d.nr_devices);
+	/* Model order: the disk, the interfaces (document order), the rng. */
+	EXPECT_EQ(KESTREL_DEV_BLOCK, d.devices[0].type);
+	EXPECT_EQ(4, d.devices[0].slot);
+	EXPECT_EQ(KESTREL_DEV_RNG, d.devices[5].type);
+	EXPECT_EQ(5, d.devices[5].slot);
+
+	n = &d.devices[1];
+	EXPECT_EQ(KESTREL_DEV_NET, n->type);
+	EXPECT_EQ(KESTREL_DOMXML_NET_BRIDGE, n->net.type);
+	EXPECT_EQ(1, n->slot);		/* interfaces get slots before disks */
+	EXPECT_STREQ("br0", n->net.source);
+	EXPECT_STREQ("", n->net.target);
+	EXPECT_EQ(0x52, n->net.mac[0]);
+	EXPECT_EQ(0xab, n->net.mac[3]);	/* upper case read */
+	EXPECT_FALSE(n->net.mac_generated);
+	EXPECT_EQ(KESTREL_DOMXML_NET_DRIVER_VHOST, n->net.driver);
+	EXPECT_EQ(4, n->net.queues);
+	EXPECT_EQ(KESTREL_DOMXML_LINK_DEFAULT, n->net.link);
+
+	n = &d.devices[2];
+	EXPECT_EQ(KESTREL_DOMXML_NET_ETHERNET, n->net.type);
+	EXPECT_EQ(8, n->slot);
+	EXPECT_STREQ("tap-web", n->net.target);
+	EXPECT_EQ(KESTREL_DOMXML_NO, n->net.managed);
+	EXPECT_EQ(KESTREL_DOMXML_LINK_DOWN, n->net.link);
+	EXPECT_EQ(0, n->net.queues);
+
+	n = &d.devices[3];
+	EXPECT_EQ(2, n->slot);
+	EXPECT_STREQ("web1", n->net.target);
+	EXPECT_EQ(KESTREL_DOMXML_YES, n->net.managed);
+	EXPECT_EQ(16, n->net.queues);
+	EXPECT_EQ(KESTREL_DOMXML_LINK_UP, n->net.link);
+	EXPECT_EQ(KESTREL_DOMXML_NET_DRIVER_NONE, n->net.driver);
+
+	/* A generated name (ktapN) is read as none, as libvirt's vnetN. */
+	n = &d.devices[4];
+	EXPECT_EQ(KESTREL_DOMXML_NET_NETWORK, n->net.type);
+	EXPECT_EQ(3, n->slot);
+	EXPECT_STREQ("default", n->net.source);
+	EXPECT_STREQ("", n->net.target);
+	EXPECT_EQ(KESTREL_DOMXML_NET_DRIVER_QEMU, n->net.driver);
+	kestrel_domxml_free(&d);
+
+	/* No <mac>: 52:54:00 and three random bytes, generated at parse. */
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "interface-minimal.xml"), &d));
+	ASSERT_EQ(2, d.nr_devices);
+	EXPECT_TRUE(d.devices[0].net.mac_generated);
+	EXPECT_EQ(0, memcmp(d.devices[0].net.mac, "\x52\x54\x00", 3));
+	EXPECT_EQ(0, memcmp(d.devices[1].net.mac, "\x52\x54\x00", 3));
+	EXPECT_NE(0, memcmp(d.devices[0].net.mac, d.devices[1].net.mac, 6));
+	kestrel_domxml_free(&d);
+}
+
+TEST(interface_values_at_their_limits)
+{
+	static const char head[] = "<domain type='kestrel'><name>r</name>"
+		"<memory>65536</memory><os><type>hvm</type></os><devices>";
+	static const struct {
+		const char *net;
+		int err;
+		const char *msg;
+	} cases[] = {
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<target dev='abcdefghijklmno'/><driver queues='1'/>"
+		  "<address type='pci' slot='0x1f'/></interface>", 0, NULL },
+		{ "<interface type='bridge'><source bridge='abcdefghijklmno'/>"
+		  "<model type='virtio'/><mac address='fe:ff:ff:ff:ff:ff'/></interface>",
+		  0, NULL },
+		{ "<interface type='network'><source network='"
+		  "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc'/>"
+		  "<model type='virtio'/></interface>", 0, NULL },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<target dev='abcdefghijklmnop'/></interface>",
+		  EINVAL, "invalid target dev 'abcdefghijklmnop' of <interface>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<target dev='tap%d'/></interface>",
+		  EINVAL, "invalid target dev 'tap%d' of <interface>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<target dev='..'/></interface>",
+		  EINVAL, "invalid target dev '..' of <interface>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<target dev='a' managed='maybe'/></interface>",
+		  EINVAL, "invalid value 'maybe' of attribute 'managed' of <target>" },
+		{ "<interface type='network'><source network='default' portgroup='p'/>"
+		  "<model type='virtio'/></interface>",
+		  EINVAL, "unsupported attribute 'portgroup' of <source>" },
+		{ "<interface type='network'><source bridge='br0'/>"
+		  "<model type='virtio'/></interface>",
+		  EINVAL, "unsupported attribute 'bridge' of <source>" },
+		{ "<interface type='network'><source network='a/b'/>"
+		  "<model type='virtio'/></interface>",
+		  EINVAL, "invalid network name 'a/b' in <source>" },
+		{ "<interface type='bridge'><source/><model type='virtio'/></interface>",
+		  EINVAL, "missing attribute 'bridge' of <source>" },
+		{ "<interface><model type='virtio'/></interface>",
+		  EINVAL, "missing attribute 'type' of <interface>" },
+		{ "<interface type='ethernet' trustGuestRxFilters='yes'>"
+		  "<model type='virtio'/></interface>",
+		  EINVAL, "unsupported attribute 'trustGuestRxFilters' of <interface>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<mac address='00:00:00:00:00:00'/></interface>",
+		  EINVAL, "it is all zeros" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<mac address='52:54:00:12:34:5'/></interface>",
+		  EINVAL, "invalid MAC address '52:54:00:12:34:5' in <mac>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<mac address='52-54-00-12-34-56'/></interface>",
+		  EINVAL, "invalid MAC address '52-54-00-12-34-56' in <mac>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<mac address='52:54:00:12:34:56' type='static'/></interface>",
+		  EINVAL, "unsupported attribute 'type' of <mac>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<driver queues='0'/></interface>",
+		  ERANGE, "value '0' of attribute 'queues' of <driver> is out of range" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<driver name='kestrel'/></interface>",
+		  EINVAL, "unsupported <driver> name 'kestrel' of <interface>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<driver><host csum='off'/></driver></interface>",
+		  EINVAL, "unsupported element <host>" },
+		{ "<interface type='ethernet'><model type='virtio'/><link/></interface>",
+		  EINVAL, "missing attribute 'state' of <link>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<model type='virtio'/></interface>",
+		  EINVAL, "duplicate element <model>" },
+		{ "<interface type='ethernet'><model/></interface>",
+		  EINVAL, "missing attribute 'type' of <model>" },
+		{ "<interface type='ethernet'><model type='virtio'/><boot order='1'/></interface>",
+		  EINVAL, "unsupported element <boot>" },
+		{ "<interface type='ethernet'><model type='virtio'/><mtu size='9000'/></interface>",
+		  EINVAL, "unsupported element <mtu>" },
+		{ "<interface type='ethernet'><model type='virtio'/>"
+		  "<bandwidth><inbound average='1000'/></bandwidth></interface>",
+		  EINVAL, "unsupported element <bandwidth>" },
+		{ "<interface type='direct'><source dev='eth0' mode='bridge'/>"
+		  "<model type='virtio'/></interface>",
+		  EINVAL, "unsupported <interface> type 'direct'" },
+	};
+	struct kestrel_domxml d;
+	char xml[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret;
+
+		snprintf(xml, sizeof(xml), "%s%s</devices></domain>", head,
+			 cases[i].net);
+		kestrel_clear_error();
+		ret = kestrel_domxml_parse(xml, strlen(xml), &d);
+		if (!cases[i].err) {
+			EXPECT_EQ(0, ret) TH_LOG("%zu: %s", i, kestrel_last_error());
+			EXPECT_EQ(1, d.nr_devices);
+		} else {
+			EXPECT_EQ(-cases[i].err, ret) TH_LOG("%zu", i);
+			EXPECT_NE(NULL, strstr(kestrel_last_error(), cases[i].msg))
+				TH_LOG("%zu: %s", i, kestrel_last_error());
+			EXPECT_EQ(0, d.nr_devices);
+		}
+		kestrel_domxml_free(&d);
+	}
+	/* managed='no' keeps even a ktap name: it is the admin's tap. */
+	snprintf(xml, sizeof(xml), "%s<interface type='ethernet'><model type='virtio'/>"
+		 "<target dev='ktap3' managed='no'/></interface></devices></domain>",
+		 head);
+	ASSERT_EQ(0, kestrel_domxml_parse(xml, strlen(xml), &d));
+	EXPECT_STREQ("ktap3", d.devices[0].net.target);
+	kestrel_domxml_free(&d);
+}
+
+TEST(interface_models_compare_and_format_strictly)
+{
+	struct kestrel_domxml a, b;
+	char *out;
+
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "interface.xml"), &a));
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "interface.xml"), &b));
+	memcpy(b.uuid, a.uuid, sizeof(a.uuid));
+	EXPECT_TRUE(kestrel_domxml_equal(&a, &b));
+#define DIFFERS(stmt) do { stmt; EXPECT_FALSE(kestrel_domxml_equal(&a, &b)) \
+	TH_LOG("%s", #stmt); kestrel_domxml_free(&b); \
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "interface.xml"), &b)); \
+	memcpy(b.uuid, a.uuid, sizeof(a.uuid)); \
+	} while (0)
+	DIFFERS(b.devices[1].net.type = KESTREL_DOMXML_NET_NETWORK);
+	DIFFERS(b.devices[1].net.mac[5] = 7);
+	DIFFERS(b.devices[1].net.source[0] = 'x');
+	DIFFERS(b.devices[1].net.target[0] = 'x');
+	DIFFERS(b.devices[2].net.managed = KESTREL_DOMXML_ABSENT);
+	DIFFERS(b.devices[1].net.driver = KESTREL_DOMXML_NET_DRIVER_NONE);
+	DIFFERS(b.devices[1].net.queues = 2);
+	DIFFERS(b.devices[1].net.link = KESTREL_DOMXML_LINK_UP);
+	DIFFERS(b.devices[1].slot = 9);
+#undef DIFFERS
+	/* How the MAC came about is not what the domain is. */
+	b.devices[1].net.mac_generated = true;
+	EXPECT_TRUE(kestrel_domxml_equal(&a, &b));
+
+	/* What a built model holds is checked before it is written. */
+	b.devices[1].net.link = (enum kestrel_domxml_link)3;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	EXPECT_EQ(EINVAL, kestrel_last_errno());
+	b.devices[1].net.link = KESTREL_DOMXML_LINK_DEFAULT;
+	b.devices[1].net.mac[0] = 0x53;		/* multicast */
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[1].net.mac[0] = 0x52;
+	b.devices[1].net.source[0] = '\0';	/* a bridge without one */
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[1].net.source[0] = 'b';
+	b.devices[1].net.queues = 17;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[1].net.queues = 4;
+	b.devices[2].net.target[0] = '\0';	/* managed='no' without a name */
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[2].net.target[0] = 't';
+	b.devices[1].net.type = (enum kestrel_domxml_net_type)5;
+	EXPECT_EQ(NULL, kestrel_domxml_format(&b));
+	b.devices[1].net.type = KESTREL_DOMXML_NET_BRIDGE;
+
+	/* The live model: a generated name is written, as libvirt's vnet0. */
+	snprintf(b.devices[1].net.target, sizeof(b.devices[1].net.target),
+		 "ktap0");
+	out = kestrel_domxml_format(&b);
+	ASSERT_NE(NULL, out) TH_LOG("%s", kestrel_last_error());
+	EXPECT_NE(NULL, strstr(out, "    </disk>\n    <interface type='bridge'>\n"
+			       "      <mac address='52:54:00:ab:cd:01'/>\n"
+			       "      <source bridge='br0'/>\n"
+			       "      <target dev='ktap0'/>\n"
+			       "      <model type='virtio'/>\n"
+			       "      <driver name='vhost' queues='4'/>\n"
+			       "      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/>\n"
+			       "    </interface>\n")) TH_LOG("%s", out);
+	/* ... and read back as none, to be generated again. */
+	kestrel_domxml_free(&b);
+	ASSERT_EQ(0, parse_str(out, &b));
+	EXPECT_STREQ("", b.devices[1].net.target);
+	EXPECT_TRUE(kestrel_domxml_equal(&a, &b));
+	free(out);
+	kestrel_domxml_free(&a);
+	kestrel_domxml_free(&b);
+}
+
+TEST(mac_and_ifname_helpers)
+{
+	uint8_t mac[6];
+	char buf[18];
+
+	EXPECT_EQ(0, kestrel_mac_parse("52:54:00:Ab:cD:eF", mac));
+	EXPECT_STREQ("52:54:00:ab:cd:ef", kestrel_mac_format(mac, buf));
+	EXPECT_EQ(-EINVAL, kestrel_mac_parse("52:54:00:ab:cd:ef:", mac));
+	EXPECT_EQ(-EINVAL, kestrel_mac_parse("52:54:00:ab:cd", mac));
+	EXPECT_EQ(-EINVAL, kestrel_mac_parse(" 52:54:00:ab:cd:ef", mac));
+	EXPECT_EQ(-EINVAL, kestrel_mac_parse("", mac));
+	EXPECT_EQ(0, kestrel_mac_generate(mac));
+	EXPECT_EQ(0, memcmp(mac, "\x52\x54\x00", 3));
+	EXPECT_TRUE(kestrel_ifname_valid("eth0"));
+	EXPECT_TRUE(kestrel_ifname_valid("a.b-c_d@e"));
+	EXPECT_TRUE(kestrel_ifname_valid("abcdefghijklmno"));
+	EXPECT_FALSE(kestrel_ifname_valid("abcdefghijklmnop"));
+	EXPECT_FALSE(kestrel_ifname_valid(""));
+	EXPECT_FALSE(kestrel_ifname_valid("."));
+	EXPECT_FALSE(kestrel_ifname_valid("a b"));
+	EXPECT_FALSE(kestrel_ifname_valid("a:1"));
+	EXPECT_FALSE(kestrel_ifname_valid("tap%d"));
+	EXPECT_STREQ("ethernet", kestrel_domxml_net_type_name(KESTREL_DOMXML_NET_ETHERNET));
+	EXPECT_STREQ("network", kestrel_domxml_net_type_name(KESTREL_DOMXML_NET_NETWORK));
+	EXPECT_EQ(NULL, kestrel_domxml_net_driver_name(KESTREL_DOMXML_NET_DRIVER_NONE));
+	EXPECT_EQ(NULL, kestrel_domxml_link_name(KESTREL_DOMXML_LINK_DEFAULT));
+	EXPECT_STREQ("down", kestrel_domxml_link_name(KESTREL_DOMXML_LINK_DOWN));
+	EXPECT_EQ(NULL, kestrel_domxml_tristate_name(KESTREL_DOMXML_ABSENT));
+	EXPECT_STREQ("no", kestrel_domxml_tristate_name(KESTREL_DOMXML_NO));
+}
+
 TEST(rng_values_at_their_limits)
 {
 	static const char head[] = "<domain type='kestrel'><name>r</name>"
@@ -774,7 +1079,7 @@ FIXTURE_TEARDOWN(bad)
 	X(device_disk, "device-disk.xml", EINVAL, \
 	  "unsupported <disk> device 'cdrom' at line 9: Kestrel has virtio-blk disks, device 'disk'") \
 	X(device_interface, "device-interface.xml", EINVAL, \
-	  "unsupported element <interface> at line 10") \
+	  "missing element <model> in <interface> at line 10: Kestrel's interfaces are virtio-net") \
 	X(device_graphics, "device-graphics.xml", EINVAL, \
 	  "unsupported element <graphics> at line 9") \
 	X(device_emulator, "device-emulator.xml", EINVAL, \
@@ -945,6 +1250,42 @@ FIXTURE_TEARDOWN(bad)
 	  "unsupported attribute 'index' of <rng> at line 9") \
 	X(rng_too_many, "rng-too-many.xml", ERANGE, \
 	  "a 17th device <rng> at line 57: Kestrel has at most 16 devices") \
+	X(interface_bridge_name, "interface-bridge-name.xml", EINVAL, \
+	  "invalid bridge name 'a-very-long-bridge' in <source> at line 10: a Linux interface name") \
+	X(interface_bridge_no_source, "interface-bridge-no-source.xml", EINVAL, \
+	  "missing element <source> in <interface type='bridge'> at line 9") \
+	X(interface_driver_txmode, "interface-driver-txmode.xml", EINVAL, \
+	  "unsupported attribute 'txmode' of <driver> at line 11") \
+	X(interface_duplicate_mac, "interface-duplicate-mac.xml", EINVAL, \
+	  "duplicate MAC address '52:54:00:12:34:56' of <interface> at line 14 (the first is at line 9)") \
+	X(interface_duplicate_slot, "interface-duplicate-slot.xml", EINVAL, \
+	  "PCI slot 0x02 of <interface> at line 14 is already taken by <disk> at line 9") \
+	X(interface_duplicate_target, "interface-duplicate-target.xml", EINVAL, \
+	  "duplicate target dev 'web0' of <interface> at line 13 (the first is at line 9)") \
+	X(interface_ethernet_source, "interface-ethernet-source.xml", EINVAL, \
+	  "unsupported element <source> in <interface type='ethernet'> at line 10: an ethernet interface is its tap device") \
+	X(interface_filterref, "interface-filterref.xml", EINVAL, \
+	  "unsupported element <filterref> at line 12") \
+	X(interface_link_state, "interface-link-state.xml", EINVAL, \
+	  "invalid value 'off' of attribute 'state' of <link> at line 11: want 'up' or 'down'") \
+	X(interface_mac_invalid, "interface-mac-invalid.xml", EINVAL, \
+	  "invalid MAC address '52:54:00:zz:00:01' in <mac> at line 10") \
+	X(interface_mac_multicast, "interface-mac-multicast.xml", EINVAL, \
+	  "expected unicast mac address, found multicast '01:00:5e:00:00:01' at line 10") \
+	X(interface_managed_bridge, "interface-managed-bridge.xml", EINVAL, \
+	  "unmanaged target dev is not supported on interfaces of type 'bridge' at line 11") \
+	X(interface_managed_no_dev, "interface-managed-no-dev.xml", EINVAL, \
+	  "target dev must be supplied when managed='no' at line 10") \
+	X(interface_model_missing, "interface-model-missing.xml", EINVAL, \
+	  "missing element <model> in <interface> at line 9: Kestrel's interfaces are virtio-net") \
+	X(interface_model, "interface-model.xml", EINVAL, \
+	  "unsupported <interface> model 'e1000' at line 11: Kestrel's interfaces are virtio-net, model 'virtio'") \
+	X(interface_queues, "interface-queues.xml", ERANGE, \
+	  "value '17' of attribute 'queues' of <driver> is out of range at line 11: want 1..16") \
+	X(interface_target_dev, "interface-target-dev.xml", EINVAL, \
+	  "invalid target dev 'web/0' of <interface> at line 10") \
+	X(interface_type_user, "interface-type-user.xml", EINVAL, \
+	  "unsupported <interface> type 'user' at line 9: Kestrel's interfaces are taps") \
 	X(disk_backing_store, "disk-backing-store.xml", EINVAL, \
 	  "unsupported element <backingStore> at line 12") \
 	X(disk_block_file_attr, "disk-block-file-attr.xml", EINVAL, \

@@ -378,6 +378,7 @@ enum kestrel_attr {
 enum kestrel_dev_type {
 	KESTREL_DEV_RNG = 1,		/* virtio-rng: the host's entropy */
 	KESTREL_DEV_BLOCK = 2,		/* virtio-blk on a file or block device */
+	KESTREL_DEV_NET = 3,		/* virtio-net on the sender's tap fds */
 };
 
 enum kestrel_dev_attr {
@@ -391,6 +392,10 @@ enum kestrel_dev_attr {
 	KESTREL_A_DEV_READONLY,		/* flag: block: the guest may not write */
 	KESTREL_A_DEV_SERIAL,		/* string: block: <serial>, <= 20 bytes */
 	KESTREL_A_DEV_QUEUES,		/* u32: block: 1-64; absent: one per vCPU */
+	KESTREL_A_DEV_FDS,		/* binary: net: __s32[1-16], the sender's tap
+					 * fds, one per queue pair (instead of
+					 * KESTREL_A_DEV_FD); queue pairs = count */
+	KESTREL_A_DEV_MAC,		/* binary: net: the guest's MAC, 6 bytes */
 
 	__KESTREL_A_DEV_MAX,
 	KESTREL_A_DEV_MAX = __KESTREL_A_DEV_MAX - 1
