@@ -166,8 +166,10 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 		goto err_put;
 	}
 	err = domain_devices_init(dom);
-	for (i = 0; i < nr_devs; i++)
-		dom->devs[i].file = NULL;	/* the caller's; see domain.h */
+	for (i = 0; i < nr_devs; i++) {	/* the caller's; see domain.h */
+		dom->devs[i].file = NULL;
+		memset(dom->devs[i].taps, 0, sizeof(dom->devs[i].taps));
+	}
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot set up the domain's devices");
 		goto err_put;

@@ -38,6 +38,8 @@ enum {
 	KESTREL_MODE_IN_GUEST,
 };
 
+#define KESTREL_MAX_NET_PAIRS	16
+
 /* One device from DOMAIN_CREATE (uapi enum kestrel_dev_attr), checked. */
 struct kestrel_dev_config {
 	u32 type;			/* enum kestrel_dev_type */
@@ -53,6 +55,10 @@ struct kestrel_dev_config {
 	bool readonly;
 	char serial[21];
 	u32 queues;			/* block: 0: one per vCPU */
+	/* net: the taps, one per queue pair, borrowed as @file is */
+	struct file *taps[KESTREL_MAX_NET_PAIRS];
+	u32 nr_taps;
+	u8 mac[6];
 };
 
 /* libvirt's on_poweroff/on_reboot/on_crash: enum kestrel_lifecycle_action */

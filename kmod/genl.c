@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 
 #include "kestrel.h"
@@ -222,7 +223,7 @@ static const struct nla_policy kestrel_create_policy[KESTREL_A_MAX + 1] = {
 
 static const struct nla_policy kestrel_dev_policy[KESTREL_A_DEV_MAX + 1] = {
 	[KESTREL_A_DEV_TYPE] = NLA_POLICY_RANGE(NLA_U32, KESTREL_DEV_RNG,
-						KESTREL_DEV_BLOCK),
+						KESTREL_DEV_NET),
 	[KESTREL_A_DEV_SLOT] = NLA_POLICY_RANGE(NLA_U32, 1,
 						KESTREL_PCI_MAX_SLOT),
 	[KESTREL_A_DEV_RATE_BYTES] = { .type = NLA_U32 },
@@ -231,18 +232,61 @@ static const struct nla_policy kestrel_dev_policy[KESTREL_A_DEV_MAX + 1] = {
 	[KESTREL_A_DEV_READONLY] = { .type = NLA_FLAG },
 	[KESTREL_A_DEV_SERIAL] = { .type = NLA_NUL_STRING, .len = 20 },
 	[KESTREL_A_DEV_QUEUES] = NLA_POLICY_RANGE(NLA_U32, 1, 64),
+	[KESTREL_A_DEV_FDS] = { .type = NLA_BINARY,
+				.len = KESTREL_MAX_NET_PAIRS * sizeof(s32) },
+	[KESTREL_A_DEV_MAC] = NLA_POLICY_EXACT_LEN(6),
 };
 
 /* Drop the backend files kestrel_parse_devices() took. */
 static void kestrel_put_devices(struct kestrel_dev_config *cfg,
 				unsigned int nr)
 {
+	unsigned int i;
+
 	while (nr--) {
 		if (cfg[nr].file)
 			fput(cfg[nr].file);
 		cfg[nr].file = NULL;
+		for (i = 0; i < cfg[nr].nr_taps; i++)
+			if (cfg[nr].taps[i])
+				fput(cfg[nr].taps[i]);
+		cfg[nr].nr_taps = 0;
 	}
 }
+
+/* A net device's attributes: its taps from the sender's fds. */
+static int kestrel_parse_net(struct nlattr **tb, struct nlattr *d,
+			     struct kestrel_dev_config *c,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *fds = tb[KESTREL_A_DEV_FDS];
+	const s32 *fd;
+	unsigned int i;
+
+	if (tb[KESTREL_A_DEV_RATE_BYTES] || tb[KESTREL_A_DEV_RATE_PERIOD] ||
+	    tb[KESTREL_A_DEV_FD] || tb[KESTREL_A_DEV_READONLY] ||
+	    tb[KESTREL_A_DEV_SERIAL] || tb[KESTREL_A_DEV_QUEUES]) {
+		NL_SET_ERR_MSG_ATTR(extack, d, "net: an attribute of another device type");
+		return -EINVAL;
+	}
+	if (!fds || !nla_len(fds) || nla_len(fds) % sizeof(s32) ||
+	    !tb[KESTREL_A_DEV_MAC]) {
+		NL_SET_ERR_MSG_ATTR(extack, d, "net: needs the tap fds (1-16 s32) and a MAC");
+		return -EINVAL;
+	}
+	memcpy(c->mac, nla_data(tb[KESTREL_A_DEV_MAC]), 6);
+	fd = nla_data(fds);
+	for (i = 0; i < nla_len(fds) / sizeof(s32); i++) {
+		c->taps[i] = fget(fd[i]);
+		c->nr_taps = i + 1;
+		if (!c->taps[i]) {
+			NL_SET_ERR_MSG_ATTR(extack, fds, "net: a tap fd is not open");
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
 
 /* A block device's attributes: its backend from the sender's fd. */
 static int kestrel_parse_block(struct nlattr **tb, struct nlattr *d,
@@ -333,15 +377,18 @@ static int kestrel_parse_devices(struct nlattr *devs,
 			return -EINVAL;
 		}
 		slots |= BIT(c->slot);
-		if (c->type == KESTREL_DEV_BLOCK) {
-			err = kestrel_parse_block(tb, d, c, extack);
+		if (c->type == KESTREL_DEV_BLOCK || c->type == KESTREL_DEV_NET) {
+			err = c->type == KESTREL_DEV_BLOCK ?
+			      kestrel_parse_block(tb, d, c, extack) :
+			      kestrel_parse_net(tb, d, c, extack);
 			if (err)
 				return err;
 			continue;
 		}
 		/* KESTREL_DEV_RNG */
 		if (tb[KESTREL_A_DEV_FD] || tb[KESTREL_A_DEV_READONLY] ||
-		    tb[KESTREL_A_DEV_SERIAL] || tb[KESTREL_A_DEV_QUEUES]) {
+		    tb[KESTREL_A_DEV_SERIAL] || tb[KESTREL_A_DEV_QUEUES] ||
+		    tb[KESTREL_A_DEV_FDS] || tb[KESTREL_A_DEV_MAC]) {
 			NL_SET_ERR_MSG_ATTR(extack, d, "rng: an attribute of block devices");
 			return -EINVAL;
 		}
@@ -371,7 +418,7 @@ static int kestrel_parse_devices(struct nlattr *devs,
 static int kestrel_cmd_domain_create(struct sk_buff *skb,
 				     struct genl_info *info)
 {
-	struct kestrel_dev_config devs[KESTREL_MAX_DEVICES];
+	struct kestrel_dev_config *devs;
 	struct kestrel_actions actions;
 	struct nlattr **tb = info->attrs;
 	struct kestrel_domain *dom;
@@ -390,10 +437,14 @@ static int kestrel_cmd_domain_create(struct sk_buff *skb,
 					       KESTREL_ACTION_DESTROY);
 	actions.on_crash = kestrel_get_action(tb[KESTREL_A_DOM_ON_CRASH],
 					      KESTREL_ACTION_PRESERVE);
+	devs = kcalloc(KESTREL_MAX_DEVICES, sizeof(*devs), GFP_KERNEL);
+	if (!devs)
+		return -ENOMEM;
 	err = kestrel_parse_devices(tb[KESTREL_A_DOM_DEVICES], devs, &nr_devs,
 				    info->extack);
 	if (err) {
 		kestrel_put_devices(devs, nr_devs);
+		kfree(devs);
 		return err;
 	}
 	err = kestrel_domain_create(nla_data(tb[KESTREL_A_DOM_NAME]),
@@ -405,6 +456,7 @@ static int kestrel_cmd_domain_create(struct sk_buff *skb,
 				    xml ? nla_len(xml) : 0, &actions, devs,
 				    nr_devs, info->extack, &dom);
 	kestrel_put_devices(devs, nr_devs);
+	kfree(devs);
 	if (err)
 		return err;
 	err = kestrel_reply_domain(info, dom, false);

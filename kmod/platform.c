@@ -47,6 +47,7 @@
 #include "virtio/pci.h"
 #include "virtio/rng.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -252,6 +253,29 @@ static int platform_devices_init(struct kestrel_domain *dom)
 			vdev = kestrel_virtio_blk_vdev(blk);
 			break;
 		}
+		case KESTREL_DEV_NET: {
+			struct kestrel_virtio_net_params p = {
+				.nr_pairs = c->nr_taps,
+				.domid = dom->id,
+				.index = i,
+			};
+			struct kestrel_virtio_net *net;
+			unsigned int q;
+
+			memcpy(p.mac, c->mac, sizeof(p.mac));
+			for (q = 0; q < c->nr_taps; q++)
+				p.taps[q] = get_file(c->taps[q]);
+			snprintf(name, sizeof(name), "%s: net%u", dom->name, i);
+			net = kestrel_virtio_net_create(&p, name);
+			if (IS_ERR(net)) {
+				for (q = 0; q < c->nr_taps; q++)
+					fput(p.taps[q]);	/* not taken over */
+				return PTR_ERR(net);
+			}
+			dom->dev_state[i].model = net;
+			vdev = kestrel_virtio_net_vdev(net);
+			break;
+		}
 		default:
 			return -EINVAL;		/* genl.c checked the type */
 		}
@@ -280,6 +304,9 @@ static void platform_devices_free(struct kestrel_domain *dom)
 			break;
 		case KESTREL_DEV_BLOCK:
 			kestrel_virtio_blk_destroy(dom->dev_state[i].model);
+			break;
+		case KESTREL_DEV_NET:
+			kestrel_virtio_net_destroy(dom->dev_state[i].model);
 			break;
 		}
 		dom->dev_state[i].model = NULL;

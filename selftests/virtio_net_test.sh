@@ -1,0 +1,132 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# virtio-net seen by an unmodified Linux guest (Debian's kernel and the
+# test initramfs, kestrel.test=net): <interface type='bridge'> puts the
+# controller's tap on a bridge of the test host; a veth from that bridge
+# leads into a network namespace at 10.0.0.1.  The guest (10.0.0.2) pings
+# it and sends it 1 MiB with nc; the namespace's listener must receive the
+# same bytes.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=${TMPDIR:-/tmp}/kestrel-vnet.$$
+limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
+plan=7
+mkdir -p "$tmp"
+. "$top/selftests/linux_lib.sh"
+dom=vnet$$
+br=kbr$$
+ns=kns$$
+lpid=
+cleanup() {
+	"$kestrel" destroy "$dom" >/dev/null 2>&1
+	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	ip link del "kv${$}a" 2>/dev/null
+	ip link del "$br" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "TAP version 13"
+echo "1..$plan"
+linux_prereqs virtio-net
+command -v ip >/dev/null || skip_all "no ip (iproute2) for the bridge and namespace"
+modprobe tun 2>/dev/null
+modprobe bridge 2>/dev/null
+modprobe veth 2>/dev/null
+if ! ip link add "$br" type bridge 2>/dev/null ||
+	! ip netns add "$ns" 2>/dev/null ||
+	! ip link add "kv${$}a" type veth peer name "kv${$}b" 2>/dev/null; then
+	skip_all "cannot make a bridge, a veth pair and a network namespace here"
+fi
+ip link set "$br" up
+ip link set "kv${$}a" master "$br" up
+ip link set "kv${$}b" netns "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" addr add 10.0.0.1/24 dev "kv${$}b"
+ip -n "$ns" link set "kv${$}b" up
+# The listener's stdin stays open: at its EOF busybox nc would half-close
+# the connection and the guest's nc, seeing that, would stop early.
+sleep "$limit" | ip netns exec "$ns" busybox nc -l -p 5000 >"$tmp/recv" 2>/dev/null &
+lpid=$!
+
+cat >"$tmp/$dom.xml" <<X
+<domain type='kestrel'>
+  <name>$dom</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>$kernel</kernel>
+    <initrd>$initrd</initrd>
+    <cmdline>console=ttyS0 quiet kestrel.test=net</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>preserve</on_poweroff>
+  <on_crash>preserve</on_crash>
+  <devices>
+    <interface type='bridge'>
+      <mac address='52:54:00:4b:e5:01'/>
+      <source bridge='$br'/>
+      <model type='virtio'/>
+    </interface>
+    <console type='pty'/>
+  </devices>
+</domain>
+X
+if out=$("$kestrel" create "$tmp/$dom.xml" 2>&1); then
+	ok "a domain with <interface type='bridge'> is created"
+else
+	not_ok "a domain with <interface type='bridge'> is created # $out"
+	skip_all "no domain"
+fi
+tap=$("$kestrel" dumpxml "$dom" 2>/dev/null | sed -n "s|.*<target dev='\([^']*\)'.*|\1|p" | head -n 1)
+if [ -n "$tap" ] && ip link show master "$br" 2>/dev/null | grep -q ": $tap:"; then
+	ok "its tap ($tap, named in the live dumpxml) is a port of the bridge"
+else
+	not_ok "its tap is a port of the bridge # tap '$tap'; ports: $(ip -o link show master "$br" 2>&1 | cut -d: -f2 | tr '\n' ' ')"
+fi
+
+start=$(date +%s)
+while [ $(($(date +%s) - start)) -lt "$limit" ]; do
+	sleep 2
+	case $("$kestrel" domstate "$dom" 2>/dev/null) in
+	"shut off" | crashed | "") break ;;
+	esac
+done
+"$kestrel" console "$dom" --dump 2>/dev/null | tr -d '\r' >"$tmp/con"
+why="$(grep -E '^net:|virtio|Kernel panic' "$tmp/con" | tail -n 4 | tr '\n' '|')"
+
+if grep -q "^net: eth0 52:54:00:4b:e5:01" "$tmp/con"; then
+	ok "the guest's eth0 has the XML's MAC"
+else
+	not_ok "the guest's eth0 has the XML's MAC # $why"
+fi
+if grep -q "^net: ping ok" "$tmp/con"; then
+	ok "the guest pings 10.0.0.1 in the network namespace"
+else
+	not_ok "the guest pings 10.0.0.1 in the network namespace # $why"
+fi
+sleep 1
+sent=$(sed -n 's/^net: sending //p' "$tmp/con" | head -n 1)
+got=$(sha256sum <"$tmp/recv" | cut -d' ' -f1)
+if [ -n "$sent" ] && [ "$sent" = "$got" ] && grep -q "^net: sent" "$tmp/con"; then
+	ok "1 MiB sent by the guest with nc arrives intact ($(wc -c <"$tmp/recv") bytes)"
+else
+	not_ok "1 MiB sent by the guest with nc arrives intact # sent ${sent:-none}, got $got ($(wc -c <"$tmp/recv") bytes): $why"
+fi
+reason=$("$kestrel" domstate "$dom" --reason 2>/dev/null)
+if [ "$reason" = "shut off (shutdown)" ]; then
+	ok "then it powers off: $reason"
+else
+	not_ok "then it powers off # '$reason'"
+fi
+"$kestrel" destroy "$dom" >/dev/null 2>&1
+sleep 1
+if [ -n "$tap" ] && ! ip link show "$tap" >/dev/null 2>&1; then
+	ok "destroying the domain removes its tap"
+else
+	not_ok "destroying the domain removes its tap # '$tap' still there"
+fi
+[ $fails -eq 0 ]
