@@ -392,9 +392,8 @@ enum kestrel_dev_attr {
 	KESTREL_A_DEV_READONLY,		/* flag: block: the guest may not write */
 	KESTREL_A_DEV_SERIAL,		/* string: block: <serial>, <= 20 bytes */
 	KESTREL_A_DEV_QUEUES,		/* u32: block: 1-64; absent: one per vCPU */
-	KESTREL_A_DEV_FDS,		/* binary: net: __s32[1-16], the sender's tap
-					 * fds, one per queue pair (instead of
-					 * KESTREL_A_DEV_FD); queue pairs = count */
+	/* binary: net: __s32[1-16], the sender's tap fds, one per queue pair */
+	KESTREL_A_DEV_FDS,
 	KESTREL_A_DEV_MAC,		/* binary: net: the guest's MAC, 6 bytes */
 
 	__KESTREL_A_DEV_MAX,
