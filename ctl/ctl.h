@@ -137,11 +137,22 @@ int ctl_boot_image_prepare(const struct kestrel_domxml *x, const char *origin,
 /* "Numeric value ... malformed or out of range" unless a timeout in s. */
 int ctl_opt_timeout_ms(struct cmd_ctx *ctx, int *ms);
 
+/*
+ * domstats' net.* (@net, only with @st) and block.* (@block) fields of
+ * @d (devices.c); @st: the module's counters, NULL for a domain that is
+ * not in the kernel.  0, or -1 printed.
+ */
+struct kestrel_domain_stats;
+int ctl_print_dev_stats(struct cmd_ctx *ctx, const struct ctl_domain *d,
+			const struct kestrel_domain_stats *st, bool net,
+			bool block);
+
 /* Command tables, one per file. */
 extern const struct cmd_def create_cmds[];
 extern const struct cmd_def lifecycle_cmds[];
 extern const struct cmd_def event_cmds[];
 extern const struct cmd_def host_cmds[];
 extern const struct cmd_def domain_cmds[];
+extern const struct cmd_def device_cmds[];
 
 #endif /* KESTREL_CTL_H */

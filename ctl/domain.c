@@ -544,7 +544,10 @@ enum {
 	STATS_CPU = 1 << 1,
 	STATS_VCPU = 1 << 2,
 	STATS_VM = 1 << 3,
-	STATS_ALL = STATS_STATE | STATS_CPU | STATS_VCPU | STATS_VM,
+	STATS_NET = 1 << 4,
+	STATS_BLOCK = 1 << 5,
+	STATS_ALL = STATS_STATE | STATS_CPU | STATS_VCPU | STATS_NET |
+		    STATS_BLOCK | STATS_VM,
 };
 
 /* The positional domain slots of domstats (the parser has no argv type). */
@@ -554,19 +557,24 @@ static const char *const stats_domain_opts[] = {
 };
 
 /*
- * One record, as virshDomainStatsPrintRecord.  Like libvirt, an inactive
- * domain has its state and vCPU count only.  -ENOENT if it went away.
+ * One record, as virshDomainStatsPrintRecord, the groups in libvirt's
+ * order (state, cpu-total, vcpu, interface, block, vm).  Like libvirt, an
+ * inactive domain has its state, vCPU count and disk names only; a
+ * kernel domain kept shut off (on_poweroff='preserve') still has its
+ * device counters.  -ENOENT if it went away; 1 if a failure was printed.
  */
-static int print_stats(struct cmd_ctx *ctx,
-		       const struct kestrel_domain_info *d, unsigned int groups)
+static int print_stats(struct cmd_ctx *ctx, const struct ctl_domain *cd,
+		       unsigned int groups)
 {
+	const struct kestrel_domain_info *d = &cd->info;
 	struct kestrel_domain_stats st = { 0 };
 	bool active = is_active(d);
 	char buf[16];
 	uint32_t i;
 	int err;
 
-	if (active && (groups & (STATS_VCPU | STATS_VM))) {
+	if ((active && (groups & (STATS_VCPU | STATS_VM))) ||
+	    (cd->live && (groups & (STATS_NET | STATS_BLOCK)))) {
 		err = kestrel_domain_stats(ctx->conn, d->id, &st);
 		if (err)
 			return err;
@@ -585,6 +593,10 @@ static int print_stats(struct cmd_ctx *ctx,
 			printf("  vcpu.%u.time=%" PRIu64 "\n", i,
 			       st.vcpu_time_ns[i]);
 	}
+	if ((groups & (STATS_NET | STATS_BLOCK)) &&
+	    ctl_print_dev_stats(ctx, cd, cd->live ? &st : NULL,
+				groups & STATS_NET, groups & STATS_BLOCK))
+		return 1;
 	if ((groups & STATS_VM) && active)
 		for (i = 0; i < KESTREL_EXIT_COUNT; i++)
 			printf("  kestrel.exits.%s=%" PRIu64 "\n",
@@ -608,6 +620,10 @@ static int cmd_domstats(struct cmd_ctx *ctx)
 		groups |= STATS_VCPU;
 	if (cmd_opt_bool(ctx, "vm"))
 		groups |= STATS_VM;
+	if (cmd_opt_bool(ctx, "interface"))
+		groups |= STATS_NET;
+	if (cmd_opt_bool(ctx, "block"))
+		groups |= STATS_BLOCK;
 	if (!groups)
 		groups = STATS_ALL;
 
@@ -642,11 +658,15 @@ static int cmd_domstats(struct cmd_ctx *ctx)
 	}
 
 	for (i = 0; i < n; i++) {
-		int err = print_stats(ctx, &list[i].info, groups);
+		int err = print_stats(ctx, &list[i], groups);
 
 		/* A domain destroyed since the dump is simply gone. */
 		if (err == -ENOENT && !cmd_opt_str(ctx, "domain"))
 			continue;
+		if (err > 0) {
+			ret = -1;
+			break;
+		}
 		if (err) {
 			ctl_error("Failed to get stats of domain '%s'",
 				  list[i].info.name);
@@ -713,6 +733,8 @@ static const struct opt_def opts_domstats[] = {
 	{ "state", OPT_BOOL, false, "report domain state" },
 	{ "cpu-total", OPT_BOOL, false, "report domain physical cpu usage" },
 	{ "vcpu", OPT_BOOL, false, "report domain virtual cpu information" },
+	{ "interface", OPT_BOOL, false, "report domain network interface information" },
+	{ "block", OPT_BOOL, false, "report domain block device statistics" },
 	{ "vm", OPT_BOOL, false,
 	  "report hypervisor-specific statistics (Kestrel's exit counters)" },
 	{ "domain", OPT_DATA, false, "domain to get stats for (all if none)" },
@@ -779,7 +801,7 @@ const struct cmd_def domain_cmds[] = {
 	  opts_domstate },
 	{ "domstats", cmd_domstats, MONITOR,
 	  "get statistics about one or multiple domains",
-	  "Gets statistics about one or more (or all) domains (up to 8 named). Groups: --state, --cpu-total, --vcpu and --vm (Kestrel's exit counters, kestrel.exits.*); all groups if none is given.",
+	  "Gets statistics about one or more (or all) domains (up to 8 named). Groups: --state, --cpu-total, --vcpu, --interface (net.*), --block (block.*) and --vm (Kestrel's exit counters, kestrel.exits.*); all groups if none is given.",
 	  opts_domstats },
 	{ "list", cmd_list, MONITOR,
 	  "list domains",

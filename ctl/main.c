@@ -17,6 +17,7 @@ static const struct cmd_def *const cmd_tables[] = {
 	create_cmds,
 	lifecycle_cmds,
 	domain_cmds,
+	device_cmds,
 	event_cmds,
 	host_cmds,
 };

@@ -18,6 +18,7 @@
 #include "kestrel.h"
 #include "domain.h"
 #include "interrupt.h"
+#include "platform.h"
 
 static struct genl_family kestrel_genl_family;
 
@@ -629,6 +630,84 @@ static int kestrel_cmd_domain_destroy(struct sk_buff *skb,
 	return kestrel_lifecycle(skb, info, kestrel_domain_destroy);
 }
 
+/* The counters of a DOMAIN_STATS device entry, by type. */
+#define KESTREL_BLK_STATS	6
+#define KESTREL_NET_STATS	8
+static_assert(KESTREL_A_DEV_STAT_ERRORS - KESTREL_A_DEV_STAT_RD_REQS + 1 ==
+	      KESTREL_BLK_STATS);
+static_assert(KESTREL_A_DEV_STAT_TX_ERRORS - KESTREL_A_DEV_STAT_RX_PACKETS + 1 ==
+	      KESTREL_NET_STATS);
+
+/* The size of a DOMAIN_STATS reply's attributes for @dom. */
+static size_t kestrel_stats_size(struct kestrel_domain *dom)
+{
+	size_t dev = nla_total_size(0) + 2 * nla_total_size(sizeof(u32)) +
+		     max(KESTREL_BLK_STATS, KESTREL_NET_STATS) *
+		     nla_total_size_64bit(sizeof(u64));
+
+	return nla_total_size(sizeof(u32)) +
+	       nla_total_size(KESTREL_EXIT_COUNT * sizeof(u64)) +
+	       nla_total_size(dom->nr_vcpus * sizeof(u64)) +
+	       nla_total_size(0) + dom->nr_devs * dev;
+}
+
+static int kestrel_put_u64s(struct sk_buff *msg, int first, const u64 *v,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(msg, first + i, v[i], KESTREL_A_DEV_PAD))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* KESTREL_A_STAT_DEVICES: one KESTREL_A_DEVICE per device, in order. */
+static int kestrel_put_dev_stats(struct sk_buff *msg,
+				 struct kestrel_domain *dom)
+{
+	struct kestrel_dev_stats st;
+	struct nlattr *devs, *d;
+	unsigned int i;
+	int err = 0;
+
+	devs = nla_nest_start(msg, KESTREL_A_STAT_DEVICES);
+	if (!devs)
+		return -EMSGSIZE;
+	for (i = 0; i < dom->nr_devs && !err; i++) {
+		kestrel_platform_dev_stats(dom, i, &st);
+		d = nla_nest_start(msg, KESTREL_A_DEVICE);
+		if (!d ||
+		    nla_put_u32(msg, KESTREL_A_DEV_TYPE, st.type) ||
+		    nla_put_u32(msg, KESTREL_A_DEV_SLOT, st.slot))
+			return -EMSGSIZE;
+		if (st.type == KESTREL_DEV_BLOCK) {
+			const u64 v[KESTREL_BLK_STATS] = {
+				st.blk.rd_reqs, st.blk.rd_bytes,
+				st.blk.wr_reqs, st.blk.wr_bytes,
+				st.blk.flush_reqs, st.blk.errors,
+			};
+
+			err = kestrel_put_u64s(msg, KESTREL_A_DEV_STAT_RD_REQS,
+					       v, ARRAY_SIZE(v));
+		} else if (st.type == KESTREL_DEV_NET) {
+			const u64 v[KESTREL_NET_STATS] = {
+				st.net.rx_packets, st.net.rx_bytes,
+				st.net.rx_drops, st.net.rx_errors,
+				st.net.tx_packets, st.net.tx_bytes,
+				st.net.tx_drops, st.net.tx_errors,
+			};
+
+			err = kestrel_put_u64s(msg,
+					       KESTREL_A_DEV_STAT_RX_PACKETS,
+					       v, ARRAY_SIZE(v));
+		}
+		nla_nest_end(msg, d);
+	}
+	nla_nest_end(msg, devs);
+	return err;
+}
+
 static int kestrel_cmd_domain_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	u64 exits[KESTREL_EXIT_COUNT], *times;
@@ -641,7 +720,7 @@ static int kestrel_cmd_domain_stats(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
 	times = kcalloc(dom->nr_vcpus, sizeof(*times), GFP_KERNEL);
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = genlmsg_new(kestrel_stats_size(dom), GFP_KERNEL);
 	if (!times || !msg) {
 		err = -ENOMEM;
 		goto err;
@@ -653,7 +732,8 @@ static int kestrel_cmd_domain_stats(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, KESTREL_A_DOM_ID, dom->id) ||
 	    nla_put(msg, KESTREL_A_STAT_EXITS, sizeof(exits), exits) ||
 	    nla_put(msg, KESTREL_A_STAT_VCPU_TIME,
-		    dom->nr_vcpus * sizeof(*times), times))
+		    dom->nr_vcpus * sizeof(*times), times) ||
+	    kestrel_put_dev_stats(msg, dom))
 		goto err;
 	genlmsg_end(msg, hdr);
 	kfree(times);

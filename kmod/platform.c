@@ -398,6 +398,30 @@ void kestrel_platform_power_button(struct kestrel_domain *dom)
 	kestrel_acpi_pm_power_button(dom->pm);
 }
 
+int kestrel_platform_dev_stats(struct kestrel_domain *dom, unsigned int i,
+			       struct kestrel_dev_stats *stats)
+{
+	void *model;
+
+	memset(stats, 0, sizeof(*stats));
+	if (i >= dom->nr_devs)
+		return -EINVAL;
+	stats->type = dom->devs[i].type;
+	stats->slot = dom->devs[i].slot;
+	model = dom->dev_state[i].model;
+	if (!model)
+		return 0;
+	switch (stats->type) {
+	case KESTREL_DEV_BLOCK:
+		kestrel_virtio_blk_stats(model, &stats->blk);
+		break;
+	case KESTREL_DEV_NET:
+		kestrel_virtio_net_stats(model, &stats->net);
+		break;
+	}
+	return 0;
+}
+
 /* The line sources first (the PIT's timer), then the controllers. */
 void kestrel_platform_free(struct kestrel_domain *dom)
 {

@@ -225,6 +225,117 @@ static int parse_u64_array(const struct nlattr *a, uint64_t *dst, size_t max,
 	return 0;
 }
 
+/* One KESTREL_A_DEVICE of STAT_DEVICES. */
+static int parse_dev_stats(const struct nlattr *dev,
+			   struct kestrel_device_stats *ds)
+{
+	const struct nlattr *a;
+	bool type = false, slot = false;
+	uint64_t *ctr;
+	uint32_t v;
+	int err = 0;
+
+	if (mnl_attr_validate(dev, MNL_TYPE_NESTED) < 0)
+		return malformed("STAT_DEVICES device");
+	memset(ds, 0, sizeof(*ds));
+	mnl_attr_for_each_nested(a, dev) {
+		ctr = NULL;
+		switch (mnl_attr_get_type(a)) {
+		case KESTREL_A_DEV_TYPE:
+			err = kestrel_attr_u32(a, &v, "DEV_TYPE");
+			ds->type = v;
+			type = true;
+			break;
+		case KESTREL_A_DEV_SLOT:
+			err = kestrel_attr_u32(a, &ds->slot, "DEV_SLOT");
+			slot = true;
+			break;
+		case KESTREL_A_DEV_STAT_RD_REQS:
+			ctr = &ds->rd_reqs;
+			break;
+		case KESTREL_A_DEV_STAT_RD_BYTES:
+			ctr = &ds->rd_bytes;
+			break;
+		case KESTREL_A_DEV_STAT_WR_REQS:
+			ctr = &ds->wr_reqs;
+			break;
+		case KESTREL_A_DEV_STAT_WR_BYTES:
+			ctr = &ds->wr_bytes;
+			break;
+		case KESTREL_A_DEV_STAT_FLUSH_REQS:
+			ctr = &ds->flush_reqs;
+			break;
+		case KESTREL_A_DEV_STAT_ERRORS:
+			ctr = &ds->errors;
+			break;
+		case KESTREL_A_DEV_STAT_RX_PACKETS:
+			ctr = &ds->rx_packets;
+			break;
+		case KESTREL_A_DEV_STAT_RX_BYTES:
+			ctr = &ds->rx_bytes;
+			break;
+		case KESTREL_A_DEV_STAT_RX_DROPS:
+			ctr = &ds->rx_drops;
+			break;
+		case KESTREL_A_DEV_STAT_RX_ERRORS:
+			ctr = &ds->rx_errors;
+			break;
+		case KESTREL_A_DEV_STAT_TX_PACKETS:
+			ctr = &ds->tx_packets;
+			break;
+		case KESTREL_A_DEV_STAT_TX_BYTES:
+			ctr = &ds->tx_bytes;
+			break;
+		case KESTREL_A_DEV_STAT_TX_DROPS:
+			ctr = &ds->tx_drops;
+			break;
+		case KESTREL_A_DEV_STAT_TX_ERRORS:
+			ctr = &ds->tx_errors;
+			break;
+		}
+		if (ctr)
+			err = kestrel_attr_u64(a, ctr, "DEV_STAT counter");
+		if (err)
+			return err;
+	}
+	if ((const char *)a != (const char *)mnl_attr_get_payload(dev) +
+			       mnl_attr_get_payload_len(dev))
+		return malformed("STAT_DEVICES device");
+	if (!type)
+		return missing("stats", "a device's DEV_TYPE");
+	if (!slot)
+		return missing("stats", "a device's DEV_SLOT");
+	return 0;
+}
+
+/* KESTREL_A_STAT_DEVICES: the first KESTREL_MAX_DEVICES are kept. */
+static int parse_devs_stats(const struct nlattr *devs,
+			    struct kestrel_domain_stats *stats)
+{
+	struct kestrel_device_stats spare;
+	const struct nlattr *d;
+	int err;
+
+	if (mnl_attr_validate(devs, MNL_TYPE_NESTED) < 0)
+		return malformed("STAT_DEVICES");
+	stats->nr_devices = 0;
+	mnl_attr_for_each_nested(d, devs) {
+		if (mnl_attr_get_type(d) != KESTREL_A_DEVICE)
+			continue;
+		err = parse_dev_stats(d, stats->nr_devices < KESTREL_MAX_DEVICES ?
+				      &stats->devices[stats->nr_devices] :
+				      &spare);
+		if (err)
+			return err;
+		if (stats->nr_devices < KESTREL_MAX_DEVICES)
+			stats->nr_devices++;
+	}
+	if ((const char *)d != (const char *)mnl_attr_get_payload(devs) +
+			       mnl_attr_get_payload_len(devs))
+		return malformed("STAT_DEVICES");
+	return 0;
+}
+
 int kestrel_parse_stats(const struct nlmsghdr *nlh,
 			struct kestrel_domain_stats *stats)
 {
@@ -252,6 +363,9 @@ int kestrel_parse_stats(const struct nlmsghdr *nlh,
 					      KESTREL_MAX_VCPUS, &n,
 					      "STAT_VCPU_TIME");
 			stats->nr_vcpus = err ? 0 : n;
+			break;
+		case KESTREL_A_STAT_DEVICES:
+			err = parse_devs_stats(a, stats);
 			break;
 		}
 		if (err)

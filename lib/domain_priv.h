@@ -29,6 +29,10 @@ int kestrel_parse_domain(const struct nlmsghdr *nlh,
  * A DOMAIN_STATS reply.  STAT_EXITS may hold more or fewer counters than
  * this library knows (another module version): the common prefix is
  * copied, the rest left zero.  STAT_VCPU_TIME gives nr_vcpus.
+ * STAT_DEVICES (optional) gives nr_devices and devices[]: each
+ * KESTREL_A_DEVICE needs DEV_TYPE and DEV_SLOT, its counters are u64,
+ * unknown attributes and entries are skipped, entries past
+ * KESTREL_MAX_DEVICES are checked but not kept.
  */
 int kestrel_parse_stats(const struct nlmsghdr *nlh,
 			struct kestrel_domain_stats *stats);

@@ -190,10 +190,37 @@ struct kestrel_domain_info {
 	size_t xml_len;
 };
 
+/*
+ * One device's counters (KESTREL_A_STAT_DEVICES), since the domain was
+ * created.  The counters of the other type are 0, and an rng has none.
+ */
+struct kestrel_device_stats {
+	enum kestrel_dev_type type;
+	uint32_t slot;			/* PCI device number */
+	/* block: requests served and their bytes, requests failed */
+	uint64_t rd_reqs, rd_bytes;
+	uint64_t wr_reqs, wr_bytes;
+	uint64_t flush_reqs;
+	uint64_t errors;
+	/*
+	 * net, from the guest's side: rx is what the guest received (read
+	 * from the tap), tx what it sent; bytes without the virtio header.
+	 */
+	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
+	uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;
+};
+
 struct kestrel_domain_stats {
 	uint64_t exits[KESTREL_EXIT_COUNT];
 	uint32_t nr_vcpus;
 	uint64_t vcpu_time_ns[KESTREL_MAX_VCPUS];
+	/*
+	 * The devices in DOMAIN_CREATE's order (the order of the
+	 * domain's XML model, kestrel_domxml.devices); 0 from a module
+	 * that sends no STAT_DEVICES.
+	 */
+	unsigned int nr_devices;
+	struct kestrel_device_stats devices[KESTREL_MAX_DEVICES];
 };
 
 /* Create a domain (shut off, zeroed RAM); fills @info if not NULL. */

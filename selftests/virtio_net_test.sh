@@ -11,7 +11,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=${TMPDIR:-/tmp}/kestrel-vnet.$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
-plan=7
+plan=9
 mkdir -p "$tmp"
 . "$top/selftests/linux_lib.sh"
 dom=vnet$$
@@ -121,6 +121,19 @@ if [ "$reason" = "shut off (shutdown)" ]; then
 	ok "then it powers off: $reason"
 else
 	not_ok "then it powers off # '$reason'"
+fi
+out=$("$kestrel" domiflist "$dom" 2>&1)
+if printf '%s\n' "$out" | grep -q "^ *$tap *bridge *$br *virtio *52:54:00:4b:e5:01"; then
+	ok "domiflist shows the tap, bridge, model and MAC"
+else
+	not_ok "domiflist shows the tap, bridge, model and MAC # $(printf '%s' "$out" | tr '\n' '|')"
+fi
+txb=$("$kestrel" domifstat "$dom" "$tap" 2>/dev/null | sed -n "s/^$tap tx_bytes //p")
+rxp=$("$kestrel" domifstat "$dom" "$tap" 2>/dev/null | sed -n "s/^$tap rx_packets //p")
+if [ "${txb:-0}" -ge 1048576 ] && [ "${rxp:-0}" -gt 0 ]; then
+	ok "domifstat counts the guest's 1 MiB sent ($txb tx bytes, $rxp rx packets)"
+else
+	not_ok "domifstat counts the guest's 1 MiB sent # $("$kestrel" domifstat "$dom" "$tap" 2>&1 | tr '\n' '|')"
 fi
 "$kestrel" destroy "$dom" >/dev/null 2>&1
 sleep 1

@@ -35,7 +35,7 @@ expect "help console documents --dump as an extension" 0 \
 	'^    console <domain> \[--force\] \[--dump\]$' \
 	'^    --dump .*(Kestrel extension)$' -- help console
 expect "help domstats shows its groups" 0 \
-	'^    domstats \[--state\] \[--cpu-total\] \[--vcpu\] \[--vm\] \[<domain>\]' \
+	'^    domstats \[--state\] \[--cpu-total\] \[--vcpu\] \[--interface\] \[--block\] \[--vm\] \[<domain>\]' \
 	-- domstats --help
 expect "help domid" 0 '^    domid - convert a domain name or UUID to domain id$' -- help domid
 

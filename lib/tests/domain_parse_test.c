@@ -391,6 +391,209 @@ TEST(stats_malformed)
 	EXPECT_TRUE(all_zero(&st, sizeof(st)));
 }
 
+/* ---- per-device stats (STAT_DEVICES) ---- */
+
+/* A u64 inside a device nest, padded with DEV_PAD as the module does. */
+static void put_dev_u64(struct nlmsghdr *nlh, uint16_t type, uint64_t v)
+{
+	if ((nlh->nlmsg_len + NLA_HDRLEN) % 8)
+		mnl_attr_put(nlh, KESTREL_A_DEV_PAD, 0, NULL);
+	mnl_attr_put_u64(nlh, type, v);
+}
+
+/* A block device: counters base+0 .. base+5 in the uapi's order. */
+static void put_blk_dev(struct nlmsghdr *nlh, uint32_t slot, uint64_t base)
+{
+	struct nlattr *d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	uint16_t t;
+
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_BLOCK);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, slot);
+	for (t = KESTREL_A_DEV_STAT_RD_REQS; t <= KESTREL_A_DEV_STAT_ERRORS; t++)
+		put_dev_u64(nlh, t, base + t - KESTREL_A_DEV_STAT_RD_REQS);
+	mnl_attr_nest_end(nlh, d);
+}
+
+/* A net device: counters base+0 .. base+7 in the uapi's order. */
+static void put_net_dev(struct nlmsghdr *nlh, uint32_t slot, uint64_t base)
+{
+	struct nlattr *d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	uint16_t t;
+
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_NET);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, slot);
+	for (t = KESTREL_A_DEV_STAT_RX_PACKETS; t <= KESTREL_A_DEV_STAT_TX_ERRORS;
+	     t++)
+		put_dev_u64(nlh, t, base + t - KESTREL_A_DEV_STAT_RX_PACKETS);
+	mnl_attr_nest_end(nlh, d);
+}
+
+static void put_rng_dev(struct nlmsghdr *nlh, uint32_t slot)
+{
+	struct nlattr *d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_RNG);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, slot);
+	mnl_attr_nest_end(nlh, d);
+}
+
+static void expect_blk(struct __test_metadata *_metadata,
+		       const struct kestrel_device_stats *d, uint32_t slot,
+		       uint64_t base)
+{
+	EXPECT_EQ(KESTREL_DEV_BLOCK, d->type);
+	EXPECT_EQ(slot, d->slot);
+	EXPECT_EQ(base, d->rd_reqs);
+	EXPECT_EQ(base + 1, d->rd_bytes);
+	EXPECT_EQ(base + 2, d->wr_reqs);
+	EXPECT_EQ(base + 3, d->wr_bytes);
+	EXPECT_EQ(base + 4, d->flush_reqs);
+	EXPECT_EQ(base + 5, d->errors);
+	EXPECT_EQ(0, d->rx_packets);
+	EXPECT_EQ(0, d->tx_errors);
+}
+
+static void expect_net(struct __test_metadata *_metadata,
+		       const struct kestrel_device_stats *d, uint32_t slot,
+		       uint64_t base)
+{
+	EXPECT_EQ(KESTREL_DEV_NET, d->type);
+	EXPECT_EQ(slot, d->slot);
+	EXPECT_EQ(base, d->rx_packets);
+	EXPECT_EQ(base + 1, d->rx_bytes);
+	EXPECT_EQ(base + 2, d->rx_drops);
+	EXPECT_EQ(base + 3, d->rx_errors);
+	EXPECT_EQ(base + 4, d->tx_packets);
+	EXPECT_EQ(base + 5, d->tx_bytes);
+	EXPECT_EQ(base + 6, d->tx_drops);
+	EXPECT_EQ(base + 7, d->tx_errors);
+	EXPECT_EQ(0, d->rd_reqs);
+	EXPECT_EQ(0, d->errors);
+}
+
+TEST(stats_devices)
+{
+	struct nlmsghdr *nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	struct kestrel_domain_stats st;
+	struct nlattr *devs;
+
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	put_blk_dev(nlh, 3, 1ULL << 40);
+	put_net_dev(nlh, 1, 100);
+	put_rng_dev(nlh, 4);
+	mnl_attr_nest_end(nlh, devs);
+	ASSERT_EQ(0, kestrel_parse_stats(nlh, &st))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_EQ(1000, st.exits[0]);
+	EXPECT_EQ(1, st.nr_vcpus);
+	ASSERT_EQ(3, st.nr_devices);
+	expect_blk(_metadata, &st.devices[0], 3, 1ULL << 40);
+	expect_net(_metadata, &st.devices[1], 1, 100);
+	EXPECT_EQ(KESTREL_DEV_RNG, st.devices[2].type);
+	EXPECT_EQ(4, st.devices[2].slot);
+	EXPECT_EQ(0, st.devices[2].rd_reqs);
+	EXPECT_EQ(0, st.devices[2].rx_packets);
+}
+
+TEST(stats_without_devices_from_an_older_module)
+{
+	struct kestrel_domain_stats st;
+
+	memset(&st, 0x55, sizeof(st));
+	ASSERT_EQ(0, kestrel_parse_stats(stats_msg(KESTREL_EXIT_COUNT, 1), &st));
+	EXPECT_EQ(0, st.nr_devices);
+	EXPECT_TRUE(all_zero(st.devices, sizeof(st.devices)));
+}
+
+TEST(stats_devices_unknown_attributes_and_entries_are_skipped)
+{
+	struct nlmsghdr *nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	struct kestrel_domain_stats st;
+	struct nlattr *devs, *d;
+
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	mnl_attr_put_u32(nlh, 200, 1);		/* not a device */
+	d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_BLOCK);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, 2);
+	mnl_attr_put_strz(nlh, 200, "a newer attribute");
+	put_dev_u64(nlh, KESTREL_A_DEV_STAT_WR_BYTES, 1 << 20);
+	mnl_attr_nest_end(nlh, d);
+	mnl_attr_nest_end(nlh, devs);
+	ASSERT_EQ(0, kestrel_parse_stats(nlh, &st))
+		TH_LOG("%s", kestrel_last_error());
+	ASSERT_EQ(1, st.nr_devices);
+	EXPECT_EQ(2, st.devices[0].slot);
+	EXPECT_EQ(1 << 20, st.devices[0].wr_bytes);
+	EXPECT_EQ(0, st.devices[0].wr_reqs);
+}
+
+TEST(stats_devices_are_capped)
+{
+	struct nlmsghdr *nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	struct kestrel_domain_stats st;
+	struct nlattr *devs;
+	uint32_t i;
+
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	for (i = 0; i < KESTREL_MAX_DEVICES + 2; i++)
+		put_blk_dev(nlh, i + 1, i * 10);
+	mnl_attr_nest_end(nlh, devs);
+	ASSERT_EQ(0, kestrel_parse_stats(nlh, &st));
+	ASSERT_EQ(KESTREL_MAX_DEVICES, st.nr_devices);
+	expect_blk(_metadata, &st.devices[KESTREL_MAX_DEVICES - 1],
+		   KESTREL_MAX_DEVICES, (KESTREL_MAX_DEVICES - 1) * 10);
+}
+
+TEST(stats_devices_malformed)
+{
+	struct kestrel_domain_stats st;
+	struct nlmsghdr *nlh;
+	struct nlattr *devs, *d;
+
+	/* A counter that is not a u64. */
+	nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_BLOCK);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, 2);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_STAT_RD_REQS, 5);
+	mnl_attr_nest_end(nlh, d);
+	mnl_attr_nest_end(nlh, devs);
+	EXPECT_EQ(-EPROTO, kestrel_parse_stats(nlh, &st));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "DEV_STAT"));
+	EXPECT_TRUE(all_zero(&st, sizeof(st)));
+
+	/* A device without its slot. */
+	nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_NET);
+	mnl_attr_nest_end(nlh, d);
+	mnl_attr_nest_end(nlh, devs);
+	EXPECT_EQ(-EPROTO, kestrel_parse_stats(nlh, &st));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "DEV_SLOT"));
+
+	/* A device without its type. */
+	nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, 1);
+	mnl_attr_nest_end(nlh, d);
+	mnl_attr_nest_end(nlh, devs);
+	EXPECT_EQ(-EPROTO, kestrel_parse_stats(nlh, &st));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "DEV_TYPE"));
+
+	/* A device entry too short to hold an attribute. */
+	nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	mnl_attr_put(nlh, KESTREL_A_DEVICE, 2, "xy");
+	mnl_attr_nest_end(nlh, devs);
+	EXPECT_EQ(-EPROTO, kestrel_parse_stats(nlh, &st));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "STAT_DEVICES"));
+	EXPECT_TRUE(all_zero(&st, sizeof(st)));
+}
+
 /* ---- registers ---- */
 
 static struct nlmsghdr *regs_msg(size_t regs_len, size_t sregs_len)
@@ -715,9 +918,15 @@ static void fake_stats(const struct fake_dom *d)
 	uint64_t exits[KESTREL_EXIT_COUNT] = { [KESTREL_EXIT_HLT] = 42 };
 	uint64_t times[1] = { 777 };
 
+	struct nlattr *devs;
+
 	mnl_attr_put_u32(nlh, KESTREL_A_DOM_ID, d->id);
 	mnl_attr_put(nlh, KESTREL_A_STAT_EXITS, sizeof(exits), exits);
 	mnl_attr_put(nlh, KESTREL_A_STAT_VCPU_TIME, sizeof(times), times);
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	put_net_dev(nlh, 1, 500);
+	put_blk_dev(nlh, 2, 9000);
+	mnl_attr_nest_end(nlh, devs);
 	reply_end(nlh);
 }
 
@@ -1009,6 +1218,9 @@ TEST_F(conn, stats_request)
 	EXPECT_EQ(42, st.exits[KESTREL_EXIT_HLT]);
 	EXPECT_EQ(1, st.nr_vcpus);
 	EXPECT_EQ(777, st.vcpu_time_ns[0]);
+	ASSERT_EQ(2, st.nr_devices);
+	expect_net(_metadata, &st.devices[0], 1, 500);
+	expect_blk(_metadata, &st.devices[1], 2, 9000);
 	EXPECT_EQ(-ENOENT, kestrel_domain_stats(self->conn, 1, &st));
 	EXPECT_STREQ("Domain not found: no domain with matching id 1",
 		     kestrel_last_error());

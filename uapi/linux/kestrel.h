@@ -299,7 +299,12 @@ enum kestrel_cmd {
 	KESTREL_CMD_DOMAIN_PAUSE,
 	KESTREL_CMD_DOMAIN_RESUME,
 	KESTREL_CMD_DOMAIN_DESTROY,
-	/* DOMAIN_STATS: the domain's exit counts and per-vCPU CPU time. */
+	/*
+	 * DOMAIN_STATS: the domain's exit counts and per-vCPU CPU time, and
+	 * STAT_DEVICES: one nested DEVICE per device of DOMAIN_CREATE's
+	 * DOM_DEVICES, in that order, with its DEV_TYPE, DEV_SLOT and, for
+	 * block and net devices, their DEV_STAT_* counters.
+	 */
 	KESTREL_CMD_DOMAIN_STATS,
 	/* VCPU_GET_REGS / VCPU_SET_REGS: domain, VCPU_ID, REGS and SREGS. */
 	KESTREL_CMD_VCPU_GET_REGS,
@@ -362,6 +367,7 @@ enum kestrel_attr {
 	KESTREL_A_TSC_KHZ,		/* u32: guest TSC rate in kHz, 0 unknown */
 	KESTREL_A_DOM_BOOT_FILES,	/* binary: struct kestrel_boot_file[] */
 	KESTREL_A_DOM_DEVICES,		/* nested: KESTREL_A_DEVICE each */
+	KESTREL_A_STAT_DEVICES,		/* nested: KESTREL_A_DEVICE each */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
@@ -395,6 +401,34 @@ enum kestrel_dev_attr {
 	/* binary: net: __s32[1-16], the sender's tap fds, one per queue pair */
 	KESTREL_A_DEV_FDS,
 	KESTREL_A_DEV_MAC,		/* binary: net: the guest's MAC, 6 bytes */
+	/*
+	 * Counters in DOMAIN_STATS replies (STAT_DEVICES), never in
+	 * requests: u64 each, since the domain was created (a reboot in
+	 * place keeps counting).  DEV_PAD aligns them.  Block: requests
+	 * served and their bytes, and requests answered with an I/O error.
+	 */
+	KESTREL_A_DEV_PAD,
+	KESTREL_A_DEV_STAT_RD_REQS,	/* u64: block: reads served */
+	KESTREL_A_DEV_STAT_RD_BYTES,	/* u64: block: bytes read */
+	KESTREL_A_DEV_STAT_WR_REQS,	/* u64: block: writes served */
+	KESTREL_A_DEV_STAT_WR_BYTES,	/* u64: block: bytes written */
+	KESTREL_A_DEV_STAT_FLUSH_REQS,	/* u64: block: flushes served */
+	KESTREL_A_DEV_STAT_ERRORS,	/* u64: block: requests failed */
+	/*
+	 * Net, from the guest's side: RX is what the device gave the guest
+	 * (read from the tap), TX what the guest sent (written to it).
+	 * Bytes exclude the virtio-net header.  RX drops are frames larger
+	 * than the guest's buffers, TX drops frames too large or sent while
+	 * the link was down; errors are failed tap reads and writes.
+	 */
+	KESTREL_A_DEV_STAT_RX_PACKETS,	/* u64: net */
+	KESTREL_A_DEV_STAT_RX_BYTES,	/* u64: net */
+	KESTREL_A_DEV_STAT_RX_DROPS,	/* u64: net */
+	KESTREL_A_DEV_STAT_RX_ERRORS,	/* u64: net */
+	KESTREL_A_DEV_STAT_TX_PACKETS,	/* u64: net */
+	KESTREL_A_DEV_STAT_TX_BYTES,	/* u64: net */
+	KESTREL_A_DEV_STAT_TX_DROPS,	/* u64: net */
+	KESTREL_A_DEV_STAT_TX_ERRORS,	/* u64: net */
 
 	__KESTREL_A_DEV_MAX,
 	KESTREL_A_DEV_MAX = __KESTREL_A_DEV_MAX - 1
