@@ -268,7 +268,8 @@ static int open_interfaces(struct kestrel_domxml *live, struct tap_fds *taps)
 /*
  * <devices>: what DOMAIN_CREATE gives the module to serve; a disk's
  * backend goes as its fd in @fds (open_disks()), an interface's taps
- * as theirs in @taps (open_interfaces()).
+ * as theirs in @taps (open_interfaces()).  The virtio console
+ * (KESTREL_DEV_CONSOLE) is its type and slot alone.
  */
 static void devices_config(const struct kestrel_domxml *x, const int *fds,
 			   const struct tap_fds *taps,

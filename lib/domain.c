@@ -583,7 +583,7 @@ static int check_devices(const struct kestrel_domain_config *cfg)
 		const struct kestrel_device_config *dev = &cfg->devices[i];
 
 		if (dev->type != KESTREL_DEV_RNG && dev->type != KESTREL_DEV_BLOCK &&
-		    dev->type != KESTREL_DEV_NET)
+		    dev->type != KESTREL_DEV_NET && dev->type != KESTREL_DEV_CONSOLE)
 			return kestrel_fail(EINVAL, "device %u: unknown device type %u",
 					    i, (unsigned int)dev->type);
 		if (dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT)
@@ -604,6 +604,14 @@ static int check_devices(const struct kestrel_domain_config *cfg)
 		    memcmp(dev->mac, (const uint8_t[6]){ 0 }, sizeof(dev->mac)))
 			return kestrel_fail(EINVAL, "device %u: tap fds, a MAC address and a link state are for net devices",
 					    i);
+		if (dev->type == KESTREL_DEV_CONSOLE) {
+			/* The virtio console has a type and a slot, nothing else. */
+			if (dev->readonly || dev->serial[0] || dev->queues ||
+			    dev->rate_bytes || dev->rate_period)
+				return kestrel_fail(EINVAL, "device %u: a console device takes no attributes but its slot",
+						    i);
+			continue;
+		}
 		if (dev->type == KESTREL_DEV_BLOCK) {
 			int err = check_block(i, dev);
 
@@ -661,7 +669,7 @@ static void put_devices(struct nlmsghdr *nlh,
 			if (dev->queues)
 				mnl_attr_put_u32(nlh, KESTREL_A_DEV_QUEUES,
 						 dev->queues);
-		} else if (dev->rate_bytes) {
+		} else if (dev->type == KESTREL_DEV_RNG && dev->rate_bytes) {
 			mnl_attr_put_u32(nlh, KESTREL_A_DEV_RATE_BYTES,
 					 dev->rate_bytes);
 			mnl_attr_put_u32(nlh, KESTREL_A_DEV_RATE_PERIOD,

@@ -2,8 +2,8 @@
 /*
  * The domain XML model: the subset of libvirt's domain XML that Kestrel
  * runs today (direct kernel boot of an x86_64 guest with a serial
- * console, virtio-blk disks, virtio-net interfaces and virtio-rng
- * devices), parsed strictly and
+ * console, virtio-blk disks, virtio-net interfaces, virtio-rng
+ * devices and a virtio console), parsed strictly and
  * written back in libvirt's canonical layout, the way `virsh dumpxml`
  * prints a KVM domain.
  *
@@ -201,7 +201,12 @@ enum kestrel_domxml_link {
  * too, so dumpxml shows them all).
  */
 struct kestrel_domxml_device {
-	enum kestrel_dev_type type;	/* KESTREL_DEV_RNG, KESTREL_DEV_BLOCK */
+	/*
+	 * KESTREL_DEV_RNG, KESTREL_DEV_BLOCK, KESTREL_DEV_NET, or
+	 * KESTREL_DEV_CONSOLE: <console type='pty'><target type='virtio'/>,
+	 * at most one, nothing but its slot (no struct of its own).
+	 */
+	enum kestrel_dev_type type;
 	unsigned int slot;
 	struct {				/* KESTREL_DEV_RNG */
 		enum kestrel_domxml_rng_backend backend;
@@ -292,6 +297,9 @@ struct kestrel_domxml {
 	 * The UART console stream: <serial type='pty'> on port 0 and the
 	 * <console type='pty'> that aliases it.  As in libvirt, either one
 	 * implies the other, so after parsing both are set or neither.
+	 * A <console> with <target type='virtio'> is not this one but the
+	 * virtio console, a device (KESTREL_DEV_CONSOLE); it is written
+	 * after this console, port 1 when this one exists, else port 0.
 	 */
 	bool serial;
 	bool console;
@@ -302,9 +310,9 @@ struct kestrel_domxml {
 	/*
 	 * The PCI devices: the <disk>s first, ordered by target dev (vda,
 	 * vdb, ..., vdz, vdaa: libvirt keeps them so), then the <interface>s
-	 * and the <rng>s, each in document order.  Slots without an
-	 * <address> are given as libvirt gives them: interfaces first,
-	 * then disks, then rngs.
+	 * and the <rng>s, each in document order, then the virtio console.
+	 * Slots without an <address> are given as libvirt gives them:
+	 * interfaces first, then disks, then rngs; the virtio console last.
 	 */
 	unsigned int nr_devices;	/* 0..KESTREL_MAX_DEVICES */
 	struct kestrel_domxml_device devices[KESTREL_MAX_DEVICES];

@@ -271,12 +271,32 @@ char *kestrel_domxml_format(const struct kestrel_domxml *d)
 		fputs("    <console type='pty'>\n"
 		      "      <target type='serial' port='0'/>\n"
 		      "    </console>\n", f);
+	/*
+	 * Then the virtio console, numbered after the UART's as libvirt
+	 * numbers consoles, with its PCI address (libvirt's for a direct
+	 * virtio-console device, as bhyve's).
+	 */
+	for (i = 0; i < d->nr_devices && i < KESTREL_MAX_DEVICES && !bad; i++) {
+		const struct kestrel_domxml_device *dev = &d->devices[i];
+
+		if (dev->type != KESTREL_DEV_CONSOLE)
+			continue;
+		if (dev->slot < 1 || dev->slot > KESTREL_PCI_MAX_SLOT) {
+			bad = 1;
+			break;
+		}
+		fprintf(f, "    <console type='pty'>\n"
+			"      <target type='virtio' port='%u'/>\n"
+			"      <address type='pci' domain='0x0000' bus='0x00' slot='0x%02x' function='0x0'/>\n"
+			"    </console>\n", d->console ? 1U : 0U, dev->slot);
+	}
 	/* libvirt writes <rng> after the consoles, before <panic>. */
 	for (i = 0; i < d->nr_devices && i < KESTREL_MAX_DEVICES; i++) {
 		const struct kestrel_domxml_device *dev = &d->devices[i];
 		const char *path;
 
-		if (dev->type == KESTREL_DEV_BLOCK || dev->type == KESTREL_DEV_NET)
+		if (dev->type == KESTREL_DEV_BLOCK || dev->type == KESTREL_DEV_NET ||
+		    dev->type == KESTREL_DEV_CONSOLE)
 			continue;
 		if (dev->type != KESTREL_DEV_RNG ||
 		    dev->rng.backend > KESTREL_DOMXML_RNG_BUILTIN ||

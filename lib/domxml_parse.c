@@ -1646,15 +1646,72 @@ static int parse_rng(xmlNodePtr n, struct kestrel_domxml_device *dev)
 	       (el[ADDRESS] ? parse_pci_address(el[ADDRESS], &dev->slot) : 0);
 }
 
+/* Whether <console> @n has a <target type='virtio'>: the virtio console. */
+static bool console_is_virtio(xmlNodePtr n)
+{
+	xmlNodePtr c;
+
+	for (c = n->children; c; c = c->next) {
+		_xfree_ xmlChar *type = NULL;
+
+		if (!is_elem(c, "target"))
+			continue;
+		type = xmlGetNoNsProp(c, (const xmlChar *)"type");
+		return type && !strcmp((const char *)type, "virtio");
+	}
+	return false;
+}
+
+/*
+ * <console type='pty'><target type='virtio' port='N'/> with an optional
+ * PCI <address>: the virtio console (hvc0).  The port is checked by the
+ * caller (0, or 1 after the UART's console, as libvirt numbers them).
+ */
+static int parse_virtio_console(xmlNodePtr n, struct kestrel_domxml_device *dev,
+				unsigned int *port)
+{
+	enum { TARGET, ADDRESS, N };
+	static const char *const attrs[] = { "type", NULL };
+	static const char *const target_attrs[] = { "type", "port", NULL };
+	static const char *const names[N] = { "target", "address" };
+	_xfree_ xmlChar *type = NULL, *p = NULL;
+	xmlNodePtr el[N];
+	int err;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->type = KESTREL_DEV_CONSOLE;
+	*port = 0;
+	err = check_attrs(n, attrs) ?: require_attr(n, "type", &type);
+	if (err)
+		return err;
+	if (strcmp((const char *)type, "pty"))
+		return fail_why(EINVAL, n, "Kestrel's virtio console has type 'pty', on the domain's console stream",
+				"unsupported virtio <console> type '%.32s'",
+				(const char *)type);
+	err = collect(n, names, N, el) ?:
+	      check_attrs(el[TARGET], target_attrs) ?: check_empty(el[TARGET]) ?:
+	      get_attr(el[TARGET], "port", &p);
+	if (err)
+		return err;
+	if (p) {
+		err = parse_uint_in(el[TARGET], "attribute 'port' of <target>",
+				    (const char *)p, 0, UINT32_MAX, port);
+		if (err)
+			return err;
+	}
+	return el[ADDRESS] ? parse_pci_address(el[ADDRESS], &dev->slot) : 0;
+}
+
 /*
  * Check the explicit PCI slots and give the devices without an address
  * the lowest free ones, as libvirt does: interfaces first, then disks,
- * then rngs, each in the model's order.
+ * then rngs, each in the model's order; the virtio console last.
  */
 static int assign_slots(struct kestrel_domxml *d, xmlNodePtr *nodes)
 {
 	static const enum kestrel_dev_type pass[] = {
 		KESTREL_DEV_NET, KESTREL_DEV_BLOCK, KESTREL_DEV_RNG,
+		KESTREL_DEV_CONSOLE,
 	};
 	xmlNodePtr owner[KESTREL_PCI_MAX_SLOT + 1] = { NULL };
 	unsigned int i, p, slot = 1;
@@ -1693,10 +1750,11 @@ static int assign_slots(struct kestrel_domxml *d, xmlNodePtr *nodes)
 	return 0;
 }
 
-/* The model's order of device types: disks, interfaces, rngs. */
+/* The model's order of device types: disks, interfaces, rngs, console. */
 static int type_rank(enum kestrel_dev_type t)
 {
-	return t == KESTREL_DEV_BLOCK ? 0 : t == KESTREL_DEV_NET ? 1 : 2;
+	return t == KESTREL_DEV_BLOCK ? 0 : t == KESTREL_DEV_NET ? 1 :
+	       t == KESTREL_DEV_RNG ? 2 : 3;
 }
 
 /* Disks first, by target dev: vdz < vdaa, as libvirt sorts; then by type. */
@@ -1789,9 +1847,10 @@ static int order_devices(struct kestrel_domxml *d, xmlNodePtr *nodes)
 
 static int parse_devices(struct parser *p, xmlNodePtr n)
 {
-	xmlNodePtr c, serial = NULL, console = NULL;
+	xmlNodePtr c, serial = NULL, console = NULL, vconsole = NULL;
 	xmlNodePtr nodes[KESTREL_MAX_DEVICES];
 	struct kestrel_domxml *d = p->d;
+	unsigned int vport = 0;
 	int err;
 
 	if (!n)
@@ -1801,13 +1860,17 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 		return err;
 	for (c = n->children; c; c = c->next) {
 		xmlNodePtr *seen;
-		bool disk, net;
+		bool disk, net, vcon;
 
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		disk = is_elem(c, "disk");
 		net = is_elem(c, "interface");
-		if (disk || net || is_elem(c, "rng")) {
+		vcon = is_elem(c, "console") && console_is_virtio(c);
+		if (vcon && vconsole)
+			return kestrel_fail(EINVAL, "a second virtio <console> at line %ld (the first is at line %ld): Kestrel has one virtio console",
+					    line_of(c), line_of(vconsole));
+		if (disk || net || vcon || is_elem(c, "rng")) {
 			struct kestrel_domxml_device *dev;
 
 			if (d->nr_devices == KESTREL_MAX_DEVICES)
@@ -1816,13 +1879,17 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 						(const char *)c->name);
 			dev = &d->devices[d->nr_devices];
 			err = disk ? parse_disk(c, dev) :
-			      net ? parse_interface(c, dev) : parse_rng(c, dev);
+			      net ? parse_interface(c, dev) :
+			      vcon ? parse_virtio_console(c, dev, &vport) :
+			      parse_rng(c, dev);
 			if (err) {
 				if (disk)
 					free(dev->disk.source);
 				memset(dev, 0, sizeof(*dev));
 				return err;
 			}
+			if (vcon)
+				vconsole = c;
 			nodes[d->nr_devices++] = c;
 			continue;
 		}
@@ -1843,6 +1910,20 @@ static int parse_devices(struct parser *p, xmlNodePtr n)
 	}
 	/* As libvirt: a serial port gets its console alias and vice versa. */
 	d->serial = d->console = serial || console;
+	/*
+	 * libvirt numbers the consoles in order, the UART's alias first: the
+	 * virtio console is port 0 alone, port 1 after it (0 is taken too).
+	 */
+	if (vconsole && vport > (d->console ? 1U : 0U)) {
+		xmlNodePtr t;
+
+		for (t = vconsole->children; !is_elem(t, "target"); t = t->next)
+			;
+		return fail_why(EINVAL, t, d->console ? "Kestrel has one virtio console, port 0 (or 1, after the serial console)" :
+				"Kestrel has one virtio console, port 0",
+				"unsupported virtio <console> target port %u",
+				vport);
+	}
 	return order_devices(d, nodes) ?: check_interfaces(d, nodes) ?:
 	       assign_slots(d, nodes);
 }

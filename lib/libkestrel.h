@@ -78,7 +78,11 @@ char *kestrel_features_string(uint64_t features, char *buf, size_t len);
  * the guest's PCI bus 0.
  */
 struct kestrel_device_config {
-	/* KESTREL_DEV_RNG, KESTREL_DEV_BLOCK, KESTREL_DEV_NET */
+	/*
+	 * KESTREL_DEV_RNG, KESTREL_DEV_BLOCK, KESTREL_DEV_NET, or
+	 * KESTREL_DEV_CONSOLE (a type and a slot only: every other field
+	 * zero, fd and fds unused).
+	 */
 	enum kestrel_dev_type type;
 	uint32_t slot;			/* PCI device number, 1..KESTREL_PCI_MAX_SLOT */
 	/*

@@ -1412,6 +1412,38 @@ TEST_F(conn, create_sends_devices_nested)
 	EXPECT_EQ(NULL, req_attr(KESTREL_A_DOM_DEVICES));
 }
 
+TEST_F(conn, create_sends_console_type_and_slot)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 1,
+		.nr_devices = 2,
+		.devices = {
+			{ .type = KESTREL_DEV_RNG, .slot = 1 },
+			{ .type = KESTREL_DEV_CONSOLE, .slot = 2, .fd = -1 },
+		},
+	};
+	const struct nlattr *devs, *a, *dev[2] = { NULL };
+	unsigned int n = 0;
+
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+	devs = req_attr(KESTREL_A_DOM_DEVICES);
+	ASSERT_NE(NULL, devs);
+	mnl_attr_for_each_nested(a, devs) {
+		if (n < 2)
+			dev[n] = a;
+		n++;
+	}
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(KESTREL_DEV_CONSOLE, nested_u32(dev[1], KESTREL_A_DEV_TYPE));
+	EXPECT_EQ(2, nested_u32(dev[1], KESTREL_A_DEV_SLOT));
+	/* Just the type and the slot. */
+	n = 0;
+	mnl_attr_for_each_nested(a, dev[1])
+		n++;
+	EXPECT_EQ(2, n);
+}
+
 TEST_F(conn, create_checks_devices_before_sending)
 {
 	struct kestrel_domain_config cfg = {
@@ -1437,6 +1469,18 @@ TEST_F(conn, create_checks_devices_before_sending)
 		  "invalid rate" },
 		{ 0, { .type = KESTREL_DEV_RNG, .slot = 5, .rate_bytes = 1,
 		       .rate_period = 3600001 }, "invalid rate" },
+		{ 0, { .type = KESTREL_DEV_CONSOLE, .slot = 5, .rate_bytes = 1,
+		       .rate_period = 1000 }, "console device takes no attributes" },
+		{ 0, { .type = KESTREL_DEV_CONSOLE, .slot = 5, .readonly = true },
+		  "console device takes no attributes" },
+		{ 0, { .type = KESTREL_DEV_CONSOLE, .slot = 5, .queues = 1 },
+		  "console device takes no attributes" },
+		{ 0, { .type = KESTREL_DEV_CONSOLE, .slot = 5, .serial = "x" },
+		  "console device takes no attributes" },
+		{ 0, { .type = KESTREL_DEV_CONSOLE, .slot = 5, .nr_fds = 1 },
+		  "are for net devices" },
+		{ 0, { .type = KESTREL_DEV_CONSOLE, .slot = 5,
+		       .mac = { 0x52 } }, "are for net devices" },
 	};
 	struct kestrel_device_config keep[2];
 	size_t i;

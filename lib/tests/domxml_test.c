@@ -119,12 +119,15 @@ FIXTURE_VARIANT_ADD(good, disk) { .file = "disk.xml" };
 FIXTURE_VARIANT_ADD(good, disk_minimal) { .file = "disk-minimal.xml" };
 FIXTURE_VARIANT_ADD(good, interface) { .file = "interface.xml" };
 FIXTURE_VARIANT_ADD(good, interface_minimal) { .file = "interface-minimal.xml" };
+FIXTURE_VARIANT_ADD(good, console_virtio) { .file = "console-virtio.xml" };
+FIXTURE_VARIANT_ADD(good, console_virtio_serial) { .file = "console-virtio-serial.xml" };
 
 static const char *const good_files[] = {
 	"minimal.xml", "full.xml", "units.xml", "kvm.xml", "topology.xml",
 	"vcpupin.xml", "lifecycle.xml", "escaping.xml", "rounding.xml",
 	"rng.xml", "rng-minimal.xml", "disk.xml", "disk-minimal.xml",
-	"interface.xml", "interface-minimal.xml",
+	"interface.xml", "interface-minimal.xml", "console-virtio.xml",
+	"console-virtio-serial.xml",
 };
 
 /*
@@ -369,6 +372,35 @@ TEST(rng_devices_get_backends_rates_and_free_slots)
 	EXPECT_STREQ("/dev/random",
 		     kestrel_domxml_rng_path(KESTREL_DOMXML_RNG_RANDOM));
 	EXPECT_EQ(NULL, kestrel_domxml_rng_path(KESTREL_DOMXML_RNG_BUILTIN));
+	kestrel_domxml_free(&d);
+}
+
+TEST(virtio_console_is_a_device_besides_the_uart)
+{
+	struct kestrel_domxml d;
+
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "console-virtio.xml"), &d))
+		TH_LOG("%s", kestrel_last_error());
+	/* Not the UART's console: no serial port comes with it. */
+	EXPECT_FALSE(d.serial);
+	EXPECT_FALSE(d.console);
+	ASSERT_EQ(2, d.nr_devices);
+	EXPECT_EQ(KESTREL_DEV_RNG, d.devices[0].type);
+	EXPECT_EQ(1, d.devices[0].slot);
+	/* Last in the model and given its slot after the other devices. */
+	EXPECT_EQ(KESTREL_DEV_CONSOLE, d.devices[1].type);
+	EXPECT_EQ(2, d.devices[1].slot);
+	kestrel_domxml_free(&d);
+
+	ASSERT_EQ(0, kestrel_domxml_parse_file(data_path("good", "console-virtio-serial.xml"), &d))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_TRUE(d.serial);
+	EXPECT_TRUE(d.console);
+	ASSERT_EQ(2, d.nr_devices);
+	EXPECT_EQ(KESTREL_DEV_RNG, d.devices[0].type);
+	EXPECT_EQ(1, d.devices[0].slot);
+	EXPECT_EQ(KESTREL_DEV_CONSOLE, d.devices[1].type);
+	EXPECT_EQ(7, d.devices[1].slot);	/* its <address> */
 	kestrel_domxml_free(&d);
 }
 
@@ -1221,7 +1253,13 @@ FIXTURE_TEARDOWN(bad)
 	X(serial_model, "serial-model.xml", EINVAL, \
 	  "unsupported serial model '16550a' at line 11") \
 	X(console_virtio, "console-virtio.xml", EINVAL, \
-	  "unsupported <console> target type 'virtio' at line 10: Kestrel has 'serial'") \
+	  "unsupported virtio <console> type 'file' at line 9: Kestrel's virtio console has type 'pty'") \
+	X(console_virtio_two, "console-virtio-two.xml", EINVAL, \
+	  "a second virtio <console> at line 12 (the first is at line 9): Kestrel has one virtio console") \
+	X(console_virtio_port, "console-virtio-port.xml", EINVAL, \
+	  "unsupported virtio <console> target port 1 at line 10: Kestrel has one virtio console, port 0") \
+	X(console_virtio_source, "console-virtio-source.xml", EINVAL, \
+	  "unsupported element <source> at line 10") \
 	X(console_no_type, "console-no-type.xml", EINVAL, \
 	  "missing attribute 'type' of <console> at line 9") \
 	X(rng_model, "rng-model.xml", EINVAL, \

@@ -385,6 +385,7 @@ enum kestrel_dev_type {
 	KESTREL_DEV_RNG = 1,		/* virtio-rng: the host's entropy */
 	KESTREL_DEV_BLOCK = 2,		/* virtio-blk on a file or block device */
 	KESTREL_DEV_NET = 3,		/* virtio-net on the sender's tap fds */
+	KESTREL_DEV_CONSOLE = 4,	/* virtio-console: hvc0, on the domain's console stream */
 };
 
 enum kestrel_dev_attr {
