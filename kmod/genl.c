@@ -224,7 +224,7 @@ static const struct nla_policy kestrel_create_policy[KESTREL_A_MAX + 1] = {
 
 static const struct nla_policy kestrel_dev_policy[KESTREL_A_DEV_MAX + 1] = {
 	[KESTREL_A_DEV_TYPE] = NLA_POLICY_RANGE(NLA_U32, KESTREL_DEV_RNG,
-						KESTREL_DEV_NET),
+						KESTREL_DEV_CONSOLE),
 	[KESTREL_A_DEV_SLOT] = NLA_POLICY_RANGE(NLA_U32, 1,
 						KESTREL_PCI_MAX_SLOT),
 	[KESTREL_A_DEV_RATE_BYTES] = { .type = NLA_U32 },
@@ -344,6 +344,7 @@ static int kestrel_parse_devices(struct nlattr *devs,
 {
 	struct nlattr *tb[KESTREL_A_DEV_MAX + 1];
 	struct kestrel_dev_config *c;
+	unsigned int consoles = 0;
 	struct nlattr *d;
 	u32 slots = 0;
 	int rem, err;
@@ -386,12 +387,24 @@ static int kestrel_parse_devices(struct nlattr *devs,
 				return err;
 			continue;
 		}
-		/* KESTREL_DEV_RNG */
+		/* KESTREL_DEV_RNG and _CONSOLE */
 		if (tb[KESTREL_A_DEV_FD] || tb[KESTREL_A_DEV_READONLY] ||
 		    tb[KESTREL_A_DEV_SERIAL] || tb[KESTREL_A_DEV_QUEUES] ||
 		    tb[KESTREL_A_DEV_FDS] || tb[KESTREL_A_DEV_MAC]) {
-			NL_SET_ERR_MSG_ATTR(extack, d, "rng: an attribute of block devices");
+			NL_SET_ERR_MSG_ATTR(extack, d, "rng or console: an attribute of block or net devices");
 			return -EINVAL;
+		}
+		if (c->type == KESTREL_DEV_CONSOLE) {
+			if (tb[KESTREL_A_DEV_RATE_BYTES] ||
+			    tb[KESTREL_A_DEV_RATE_PERIOD]) {
+				NL_SET_ERR_MSG_ATTR(extack, d, "console: a rate is an rng attribute");
+				return -EINVAL;
+			}
+			if (consoles++) {
+				NL_SET_ERR_MSG_ATTR(extack, d, "one virtio console per domain");
+				return -EINVAL;
+			}
+			continue;
 		}
 		if (tb[KESTREL_A_DEV_RATE_BYTES]) {
 			if (!tb[KESTREL_A_DEV_RATE_PERIOD]) {

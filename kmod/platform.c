@@ -48,6 +48,7 @@
 #include "virtio/rng.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+#include "virtio/console.h"
 
 #define COM1_BASE	0x3f8
 #define COM1_IRQ	4
@@ -205,6 +206,22 @@ static void pci_deliver(void *opaque, const struct kestrel_irq_msg *msg)
 	kestrel_irq_deliver(opaque, msg);
 }
 
+/* The virtio console on the domain's console stream (hvc0). */
+static void vcon_output(void *con, const u8 *buf, size_t len)
+{
+	kestrel_console_output(con, buf, len);
+}
+
+static int vcon_input_get(void *con)
+{
+	return kestrel_console_input_get(con);
+}
+
+static void vcon_input_notify(void *vc)
+{
+	kestrel_virtio_console_input_ready(vc);
+}
+
 /* The device models of dom->devs on the PCI bus; undone by _free. */
 static int platform_devices_init(struct kestrel_domain *dom)
 {
@@ -276,6 +293,27 @@ static int platform_devices_init(struct kestrel_domain *dom)
 			vdev = kestrel_virtio_net_vdev(net);
 			break;
 		}
+		case KESTREL_DEV_CONSOLE: {
+			struct kestrel_virtio_console_params p = {
+				.output = vcon_output,
+				.input_get = vcon_input_get,
+				.opaque = dom->console,
+			};
+			struct kestrel_virtio_console *vc;
+
+			snprintf(name, sizeof(name), "%s: console%u", dom->name,
+				 i);
+			vc = kestrel_virtio_console_create(&p, name);
+			if (IS_ERR(vc))
+				return PTR_ERR(vc);
+			dom->dev_state[i].model = vc;
+			/* Host input goes to hvc0 now, not to the UART. */
+			kestrel_uart_output_only(dom->uart);
+			kestrel_console_set_input_notify(dom->console,
+							 vcon_input_notify, vc);
+			vdev = kestrel_virtio_console_vdev(vc);
+			break;
+		}
 		default:
 			return -EINVAL;		/* genl.c checked the type */
 		}
@@ -307,6 +345,11 @@ static void platform_devices_free(struct kestrel_domain *dom)
 			break;
 		case KESTREL_DEV_NET:
 			kestrel_virtio_net_destroy(dom->dev_state[i].model);
+			break;
+		case KESTREL_DEV_CONSOLE:
+			kestrel_console_set_input_notify(dom->console, NULL,
+							 NULL);
+			kestrel_virtio_console_destroy(dom->dev_state[i].model);
 			break;
 		}
 		dom->dev_state[i].model = NULL;

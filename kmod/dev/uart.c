@@ -63,6 +63,7 @@ struct kestrel_uart {
 	u8 msr_delta;		/* MSR delta bits; cleared by reading MSR */
 	bool thr_pending;	/* THRE interrupt latched until IIR reports it */
 	bool irq_level;		/* the level @set_irq was last told */
+	bool no_input;		/* host input goes to another device */
 	u8 loop_fifo[UART_LOOP_FIFO];
 	unsigned int loop_head;
 	unsigned int loop_count;
@@ -91,7 +92,7 @@ static bool uart_data_ready(const struct kestrel_uart *uart)
 {
 	if (uart->loop_count)
 		return true;
-	if (uart->mcr & UART_MCR_LOOP || !uart->con)
+	if (uart->mcr & UART_MCR_LOOP || !uart->con || uart->no_input)
 		return false;
 	return kestrel_console_input_pending(uart->con);
 }
@@ -132,7 +133,8 @@ static u8 uart_receive(struct kestrel_uart *uart)
 		uart->rbr = uart->loop_fifo[uart->loop_head];
 		uart->loop_head = (uart->loop_head + 1) % UART_LOOP_FIFO;
 		uart->loop_count--;
-	} else if (!(uart->mcr & UART_MCR_LOOP) && uart->con) {
+	} else if (!(uart->mcr & UART_MCR_LOOP) && uart->con &&
+		   !uart->no_input) {
 		c = kestrel_console_input_get(uart->con);
 		if (c >= 0)
 			uart->rbr = c;
@@ -363,6 +365,14 @@ struct kestrel_uart *kestrel_uart_create(struct kestrel_console *con,
 	if (con)
 		kestrel_console_set_input_notify(con, uart_input_notify, uart);
 	return uart;
+}
+
+void kestrel_uart_output_only(struct kestrel_uart *uart)
+{
+	kestrel_console_set_input_notify(uart->con, NULL, NULL);
+	spin_lock_irq(&uart->lock);
+	uart->no_input = true;
+	spin_unlock_irq(&uart->lock);
 }
 
 void kestrel_uart_destroy(struct kestrel_uart *uart)

@@ -23,6 +23,12 @@ struct kestrel_uart *kestrel_uart_create(struct kestrel_console *con,
 					 void (*set_irq)(void *opaque,
 							 bool level),
 					 void *opaque);
+/*
+ * Host input goes elsewhere (a virtio console): the UART stops being the
+ * console's input notifier and never receives.  Output is unchanged.
+ * May sleep.
+ */
+void kestrel_uart_output_only(struct kestrel_uart *uart);
 /* Unregister from the console and free; the line is left as it is. */
 void kestrel_uart_destroy(struct kestrel_uart *uart);
 /* Back to the power-on state (the line drops); the console is untouched. */
