@@ -51,7 +51,7 @@ KSRC_TAR = $(firstword $(wildcard /usr/src/linux-source-6.1.tar.xz))
 KSRC_DIR = $(firstword $(wildcard /usr/src/linux-source-6.1))
 
 .PHONY: all module userspace lib ctl unit-bins selftest-bins bench-bins check \
-	demo deps checkpatch bench clean guest bench-boot
+	demo deps checkpatch bench clean guest bench-boot bench-virtio
 all: module userspace
 userspace: lib ctl unit-bins selftest-bins bench-bins
 
@@ -127,6 +127,13 @@ bench-boot:
 	tools/deps
 	$(MAKE) all
 	tools/bench/boot
+
+# virtio-net and virtio-blk throughput against QEMU+KVM (vhost-net, an
+# iothread) in the SVM test host (tools/bench/virtio).
+bench-virtio:
+	tools/deps
+	$(MAKE) all
+	tools/bench/virtio
 
 # The Linux test guest's initramfs, build/guest/initrd.img (tools/mkguest;
 # rebuilt only when its inputs change).
