@@ -40,7 +40,8 @@ struct kestrel_mem {
 	unsigned long nr_large;		/* chunks that got a 2 MiB page */
 };
 
-#define KESTREL_MEM_CHUNK_ORDER	(21 - PAGE_SHIFT)
+#define KESTREL_MEM_CHUNK_SHIFT	21		/* 2 MiB */
+#define KESTREL_MEM_CHUNK_ORDER	(KESTREL_MEM_CHUNK_SHIFT - PAGE_SHIFT)
 #define KESTREL_MEM_CHUNK_PAGES	(1UL << KESTREL_MEM_CHUNK_ORDER)
 
 /* The page at RAM offset @idx << PAGE_SHIFT; @idx < nr_pages. */
@@ -59,7 +60,7 @@ static inline struct page *kestrel_mem_page(const struct kestrel_mem *mem,
 static inline bool kestrel_mem_chunk_large(const struct kestrel_mem *mem,
 					   u64 off)
 {
-	return mem->chunks[off >> 21].head;
+	return mem->chunks[off >> KESTREL_MEM_CHUNK_SHIFT].head;
 }
 
 int kestrel_mem_create(struct kestrel_mem *mem, u64 size,
