@@ -451,6 +451,104 @@ typedef int rwf_t;
 #define FMODE_READ		0x1
 #define FMODE_WRITE		0x2
 
+/*
+ * Asynchronous I/O (virtio-blk's requests in flight).  The tests run one
+ * thread: an atomic_t is an int, an llist a plain list, and
+ * wait_var_event() calls kshim_wait_hook (the test's stand-in for the
+ * other threads, e.g. completing I/O) until the condition holds; no hook,
+ * or a hook that makes no progress for 1000 rounds, is a deadlock: abort.
+ * A file's f_op (kshim_blk_fops, below the virtio-net part) completes
+ * read_iter/write_iter at once or, with kshim_defer, returns -EIOCBQUEUED
+ * and keeps the request until the test calls kshim_aio_complete().
+ */
+#define kvcalloc(n, size, gfp)	calloc((n), (size))
+#ifndef EIOCBQUEUED
+#define EIOCBQUEUED		529
+#endif
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+#define atomic_set(a, v)	((a)->counter = (v))
+#define atomic_read(a)		((a)->counter)
+#define atomic_inc(a)		((void)(a)->counter++)
+#define atomic_dec_and_test(a)	(--(a)->counter == 0)
+
+struct llist_node {
+	struct llist_node *next;
+};
+
+struct llist_head {
+	struct llist_node *first;
+};
+
+#define init_llist_head(h)	((h)->first = NULL)
+#define llist_entry(ptr, type, member)	container_of(ptr, type, member)
+#define llist_for_each_entry_safe(pos, n, node, member)			\
+	for (pos = (node) ? llist_entry((node), __typeof__(*pos), member) : NULL; \
+	     pos && (n = pos->member.next ?					\
+		     llist_entry(pos->member.next, __typeof__(*n), member) : \
+		     NULL, 1);							\
+	     pos = n)
+
+/* Push @n; true if the list was empty. */
+static inline bool llist_add(struct llist_node *n, struct llist_head *h)
+{
+	n->next = h->first;
+	h->first = n;
+	return !n->next;
+}
+
+static inline struct llist_node *llist_del_all(struct llist_head *h)
+{
+	struct llist_node *n = h->first;
+
+	h->first = NULL;
+	return n;
+}
+
+static inline struct llist_node *llist_reverse_order(struct llist_node *n)
+{
+	struct llist_node *r = NULL;
+
+	while (n) {
+		struct llist_node *next = n->next;
+
+		n->next = r;
+		r = n;
+		n = next;
+	}
+	return r;
+}
+
+static void (*kshim_wait_hook)(void) __maybe_unused;
+static unsigned int kshim_waits __maybe_unused;	/* hook calls */
+static unsigned int kshim_var_wakes __maybe_unused;
+
+#define wait_var_event(var, cond) do {					\
+	unsigned int __rounds = 0;					\
+									\
+	(void)(var);							\
+	while (!(cond)) {						\
+		if (!kshim_wait_hook || ++__rounds > 1000) {		\
+			fprintf(stderr, "kshim: wait_var_event deadlock\n"); \
+			abort();					\
+		}							\
+		kshim_waits++;						\
+		kshim_wait_hook();					\
+	}								\
+} while (0)
+#define wake_up_var(var)	((void)(var), kshim_var_wakes++)
+
+struct kiocb;
+struct iov_iter;
+
+struct file_operations {
+	ssize_t (*read_iter)(struct kiocb *iocb, struct iov_iter *iter);
+	ssize_t (*write_iter)(struct kiocb *iocb, struct iov_iter *iter);
+};
+
 struct inode {
 	loff_t i_size;
 };
@@ -472,6 +570,9 @@ struct file {
 	unsigned int kshim_fputs;
 	int kshim_falloc_mode;		/* of the last fallocate */
 	int kshim_write_depth;		/* inside file_start_write */
+	const struct file_operations *f_op;
+	unsigned int f_iocb_flags;	/* IOCB_DIRECT... from the open flags */
+	bool kshim_defer;		/* read_iter/write_iter: -EIOCBQUEUED */
 };
 
 #define i_size_read(inode)	((inode)->i_size)
@@ -763,7 +864,11 @@ static inline __poll_t vfs_poll(struct file *f, poll_table *pt)
 
 struct kiocb {
 	struct file *ki_filp;
+	loff_t ki_pos;
+	void (*ki_complete)(struct kiocb *iocb, long ret);
+	void *private;
 	int ki_flags;
+	u16 ki_ioprio;
 };
 
 #define init_sync_kiocb(k, f)	((k)->ki_filp = (f), (k)->ki_flags = 0)
@@ -894,5 +999,121 @@ static inline long vfs_ioctl(struct file *f, unsigned int cmd,
 	return 0;
 }
 /* --- end of virtio-net --- */
+
+/*
+ * --- virtio-blk asynchronous I/O (virtio/blk.c) ---
+ * kshim_blk_fops: read_iter/write_iter on the fake file of the virtio-blk
+ * part.  Without kshim_defer the transfer happens in the call (with
+ * kshim_err and kshim_short applied, as vfs_iter_read/write do); with it
+ * the call takes the error and shortness to apply then, keeps the kiocb
+ * and a copy of the iov_iter (its bio_vecs must stay valid, as for a
+ * bio), and returns -EIOCBQUEUED.  kshim_aio_complete(i) moves the data
+ * of pending request i (0: the oldest) and calls its ki_complete, as a
+ * block device's completion would.
+ */
+#define IOCB_DSYNC		(1 << 1)
+#define IOCB_SYNC		(1 << 2)
+#define IOCB_APPEND		(1 << 4)
+#define IOCB_DIRECT		(1 << 17)
+#define IOCB_WRITE		(1 << 18)
+
+#define get_current_ioprio()	0
+
+struct kshim_aio {
+	struct kiocb *iocb;
+	struct iov_iter iter;
+	int err;
+	bool half;
+};
+
+#define KSHIM_MAX_AIO		256
+static struct kshim_aio kshim_aio[KSHIM_MAX_AIO] __maybe_unused;
+static unsigned int kshim_nr_aio __maybe_unused;	/* pending */
+static unsigned int kshim_max_aio __maybe_unused;	/* most at once */
+static int kshim_aio_flags __maybe_unused;	/* ki_flags, last call */
+
+/* Copy between @f at @pos and @i's pages; @err or half of it if @half. */
+static inline ssize_t kshim_blk_xfer(struct file *f, struct iov_iter *i,
+				     loff_t pos, int err, bool half)
+{
+	int saved_err = f->kshim_err;
+	bool saved_short = f->kshim_short;
+	ssize_t ret;
+
+	f->kshim_err = err;
+	f->kshim_short = half;
+	ret = kshim_file_rw(f, i, &pos);
+	f->kshim_err = saved_err;
+	f->kshim_short = saved_short;
+	return ret;
+}
+
+static inline ssize_t kshim_blk_rw(struct kiocb *k, struct iov_iter *i)
+{
+	struct file *f = k->ki_filp;
+	int err = kshim_file_err(f);
+	bool half = f->kshim_short;
+	struct kshim_aio *a;
+
+	f->kshim_short = false;
+	kshim_aio_flags = k->ki_flags;
+	if (!k->ki_complete)
+		abort();
+	if (!f->kshim_defer)
+		return kshim_blk_xfer(f, i, k->ki_pos, err, half);
+	if (kshim_nr_aio == KSHIM_MAX_AIO)
+		abort();
+	a = &kshim_aio[kshim_nr_aio++];
+	a->iocb = k;
+	a->iter = *i;
+	a->err = err;
+	a->half = half;
+	if (kshim_nr_aio > kshim_max_aio)
+		kshim_max_aio = kshim_nr_aio;
+	return -EIOCBQUEUED;
+}
+
+static inline ssize_t kshim_blk_read_iter(struct kiocb *k, struct iov_iter *i)
+{
+	if (i->dir != ITER_DEST)
+		abort();
+	k->ki_filp->kshim_reads++;
+	return kshim_blk_rw(k, i);
+}
+
+static inline ssize_t kshim_blk_write_iter(struct kiocb *k, struct iov_iter *i)
+{
+	struct file *f = k->ki_filp;
+
+	if (i->dir != ITER_SOURCE || !(f->f_mode & FMODE_WRITE) ||
+	    f->kshim_write_depth != 1)
+		abort();
+	f->kshim_writes++;
+	return kshim_blk_rw(k, i);
+}
+
+static const struct file_operations kshim_blk_fops __maybe_unused = {
+	.read_iter = kshim_blk_read_iter,
+	.write_iter = kshim_blk_write_iter,
+};
+
+/* Complete pending request @idx (0: the oldest); its result. */
+static inline long kshim_aio_complete(unsigned int idx)
+{
+	struct kshim_aio a;
+	long ret;
+
+	if (idx >= kshim_nr_aio)
+		abort();
+	a = kshim_aio[idx];
+	memmove(&kshim_aio[idx], &kshim_aio[idx + 1],
+		(kshim_nr_aio - idx - 1) * sizeof(a));
+	kshim_nr_aio--;
+	ret = kshim_blk_xfer(a.iocb->ki_filp, &a.iter, a.iocb->ki_pos, a.err,
+			     a.half);
+	a.iocb->ki_complete(a.iocb, ret);
+	return ret;
+}
+/* --- end of virtio-blk asynchronous I/O --- */
 
 #endif /* KESTREL_KSHIM_H */

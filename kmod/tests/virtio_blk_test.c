@@ -4,6 +4,8 @@
  * (kshim.h): a queue's worker runs when the test calls kshim_run_work(),
  * the backend is a fake file (a buffer) with injectable failures, and a
  * driver model here puts requests on the queues and reads the used rings.
+ * The file's read_iter/write_iter complete in the call, or (kshim_defer)
+ * later, when the test calls kshim_aio_complete(): requests in flight.
  */
 #include "kshim.h"
 
@@ -93,7 +95,7 @@ static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
 #define SCRATCH_END	0x38000u
 #define BUF_GPA		0x40000u		/* data, to the hole */
 #define HIGH_GPA	HOLE_END		/* data after the hole */
-#define QSIZE		16
+#define QSIZE		qsize
 #define NQ		2
 
 #define FILE_SIZE	(256 * 1024 + 100)	/* 512 sectors and a bit */
@@ -103,6 +105,8 @@ static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
 #define F_WRITE		KESTREL_VRING_DESC_F_WRITE
 #define F_INDIRECT	KESTREL_VRING_DESC_F_INDIRECT
 
+/* The queues' size; a test may raise it (up to 256) before drv_create. */
+static u16 qsize = 16;
 static unsigned int interrupts[NQ], resets_asked;
 
 static void on_interrupt(struct kestrel_virtio_dev *vdev, u16 q)
@@ -115,6 +119,18 @@ static void on_interrupt(struct kestrel_virtio_dev *vdev, u16 q)
 static void on_needs_reset(struct kestrel_virtio_dev *vdev)
 {
 	resets_asked++;
+}
+
+/* The io_error hook: calls, the last error and data. */
+static unsigned int io_errors;
+static int io_error_last;
+static void *io_error_data;
+
+static void on_io_error(void *data, int err)
+{
+	io_errors++;
+	io_error_last = err;
+	io_error_data = data;
 }
 
 struct drv {
@@ -295,6 +311,7 @@ static void drv_file(struct drv *d, loff_t size, bool writable)
 	memset(&d->file, 0, sizeof(d->file));
 	d->file.f_mode = FMODE_READ | (writable ? FMODE_WRITE : 0);
 	d->file.f_mapping = &d->file.kshim_mapping;
+	d->file.f_op = &kshim_blk_fops;
 	d->file.kshim_mapping.host = &d->file.kshim_inode;
 	d->file.kshim_inode.i_size = size;
 	d->file.kshim_data = calloc(1, size);
@@ -319,6 +336,11 @@ static void drv_init(struct drv *d)
 	d->p.num_queues = 1;
 	d->p.domid = 3;
 	d->p.index = 1;
+	d->p.io_error = on_io_error;
+	d->p.io_error_data = d;
+	io_errors = 0;
+	io_error_last = 0;
+	io_error_data = NULL;
 }
 
 static void drv_queues(struct drv *d, u64 features)
@@ -341,11 +363,12 @@ static void drv_queues(struct drv *d, u64 features)
 	}
 }
 
-/* A started device on a fresh FILE_SIZE file, @nq queues. */
-static void drv_create(struct drv *d, u16 nq, bool readonly, u64 features)
+/* A started device on a fresh file of @size bytes, @nq queues. */
+static void drv_create_size(struct drv *d, u16 nq, bool readonly,
+			    u64 features, loff_t size)
 {
 	drv_init(d);
-	drv_file(d, FILE_SIZE, !readonly);
+	drv_file(d, size, !readonly);
 	d->p.file = &d->file;
 	d->p.readonly = readonly;
 	d->p.num_queues = nq;
@@ -357,6 +380,12 @@ static void drv_create(struct drv *d, u16 nq, bool readonly, u64 features)
 	if (d->vdev->ops->start(d->vdev))
 		abort();
 	kshim_run_work();		/* start's look at the rings */
+}
+
+/* A started device on a fresh FILE_SIZE file, @nq queues. */
+static void drv_create(struct drv *d, u16 nq, bool readonly, u64 features)
+{
+	drv_create_size(d, nq, readonly, features, FILE_SIZE);
 }
 
 /* Reset, forget the rings, start again. */
@@ -658,6 +687,7 @@ TEST_F(vblk, out_of_range)
 	EXPECT_EQ(0, stats(d).wr_reqs);
 	EXPECT_EQ(0, resets_asked);
 	EXPECT_EQ(0, kshim_warnings);		/* the guest's mistake */
+	EXPECT_EQ(0, io_errors);
 }
 
 TEST_F(vblk, flush)
@@ -679,6 +709,8 @@ TEST_F(vblk, flush)
 	EXPECT_EQ(1, stats(d).errors);
 	EXPECT_EQ(1, kshim_warnings);
 	EXPECT_EQ(2, used_idx(d, 0));
+	EXPECT_EQ(1, io_errors);
+	EXPECT_EQ(-EIO, io_error_last);
 }
 
 TEST_F(vblk, get_id)
@@ -841,6 +873,9 @@ TEST_F(vblk, discard_and_write_zeroes)
 	EXPECT_EQ(4, stats(d).errors);
 	EXPECT_EQ(1, kshim_warnings);
 	EXPECT_EQ(0, resets_asked);
+	/* only -ENOSPC was the backend's failure */
+	EXPECT_EQ(1, io_errors);
+	EXPECT_EQ(-ENOSPC, io_error_last);
 }
 
 TEST_F(vblk, backend_errors)
@@ -881,6 +916,10 @@ TEST_F(vblk, backend_errors)
 	EXPECT_EQ(1, stats(d).wr_reqs);
 	EXPECT_EQ(0, resets_asked);
 	EXPECT_EQ(5, used_idx(d, 0));
+	/* the host heard of each backend failure once */
+	EXPECT_EQ(3, io_errors);
+	EXPECT_EQ(-EIO, io_error_last);
+	EXPECT_EQ(d, io_error_data);
 }
 
 TEST(file_shrank)
@@ -1239,6 +1278,527 @@ TEST(fuzz)
 	EXPECT_EQ(0, kshim_warn_on);
 	drv_destroy(&d);
 	fprintf(stderr, "# fuzz: %u chains served, %u resets\n", served, restarts);
+}
+
+/* --- requests in flight (kshim_defer) --- */
+
+static struct blk_queue *q0(struct drv *d)
+{
+	return d->blk->queues[0];
+}
+
+/* Nothing in flight, nothing waiting, every slot idle. */
+static void idle(struct __test_metadata *_metadata, struct drv *d)
+{
+	EXPECT_EQ(0, kshim_nr_aio);
+	EXPECT_EQ(0, atomic_read(&q0(d)->inflight));
+	EXPECT_EQ(BLK_SLOTS, q0(d)->nr_free);
+	EXPECT_EQ(0, q0(d)->writes);
+	EXPECT_EQ(NULL, q0(d)->flush);
+	EXPECT_EQ(NULL, q0(d)->done.first);
+}
+
+/* The head the next request() on queue @q gets (direct or indirect). */
+static u16 next_head(struct drv *d, u16 q)
+{
+	return d->next_desc[q] % QSIZE;
+}
+
+/* wait_var_event's stand-in for the backend: the newest completes. */
+static void complete_newest(void)
+{
+	if (!kshim_nr_aio)
+		return;
+	kshim_aio_complete(kshim_nr_aio - 1);
+}
+
+TEST_F(vblk, in_flight_reverse_completion)
+{
+	struct drv *d = &self->d;
+	struct kestrel_virtio_blk_stats st;
+	u64 sts[8];
+	u16 head[8];
+	u32 len[8];
+	unsigned int i;
+
+	d->file.kshim_defer = true;
+	/* O_DIRECT and O_APPEND: the device takes DIRECT only */
+	d->file.f_iocb_flags = IOCB_DIRECT | IOCB_APPEND;
+	memset(d->file.kshim_data, 0x44, FILE_SIZE);
+	/* 4 writes, then 4 reads of other sectors, lengths 1..4 KiB */
+	for (i = 0; i < 8; i++) {
+		struct seg sg = { BUF_GPA + 0x2000 * i, 1024 * (1 + i % 4),
+				  i >= 4 };
+
+		len[i] = sg.len;
+		if (i < 4)
+			fill(d, sg.gpa, sg.len, 20 + i);
+		else
+			memset(d->mem.ram + sg.gpa, 0, sg.len);
+		head[i] = next_head(d, 0);
+		sts[i] = request(d, 0, i < 4 ? BLK_T_OUT : BLK_T_IN, 16 * i,
+				 &sg, 1, true);
+	}
+	EXPECT_EQ(1, kick(d, 0));
+	/* all 8 with the backend, nothing answered yet */
+	EXPECT_EQ(8, kshim_nr_aio);
+	EXPECT_EQ(8, atomic_read(&q0(d)->inflight));
+	EXPECT_EQ(BLK_SLOTS - 8, q0(d)->nr_free);
+	EXPECT_EQ(4, q0(d)->writes);
+	EXPECT_EQ(IOCB_DIRECT, kshim_aio_flags);	/* the last: a read */
+	EXPECT_EQ(0, used_idx(d, 0));
+	EXPECT_EQ(0, interrupts[0]);
+	EXPECT_EQ(0xff, status(d, sts[0]));
+	EXPECT_EQ(4, d->file.kshim_writes);
+	EXPECT_EQ(4, d->file.kshim_reads);
+
+	/* newest first; each completion queues the worker once */
+	for (i = 0; i < 8; i++) {
+		unsigned int r = 7 - i;
+
+		EXPECT_EQ(len[r], kshim_aio_complete(kshim_nr_aio - 1));
+		EXPECT_EQ(1, kshim_nr_work);
+		EXPECT_EQ(i, used_idx(d, 0));	/* not before the worker */
+		EXPECT_EQ(1, kshim_run_work());
+		ASSERT_EQ(i + 1, used_idx(d, 0));
+		EXPECT_EQ(head[r], used_id(d, 0, i));
+		EXPECT_EQ(r < 4 ? 1 : len[r] + 1, used_len(d, 0, i));
+		EXPECT_EQ(BLK_S_OK, status(d, sts[r]));
+		EXPECT_EQ(i + 1, interrupts[0]);
+	}
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, memcmp(d->file.kshim_data + 16 * 512 * i,
+				    d->mem.ram + BUF_GPA + 0x2000 * i, len[i]));
+	for (i = 4; i < 8; i++)
+		EXPECT_EQ(0x44, d->mem.ram[BUF_GPA + 0x2000 * i + len[i] - 1]);
+	st = stats(d);
+	EXPECT_EQ(4, st.wr_reqs);
+	EXPECT_EQ(4, st.rd_reqs);
+	EXPECT_EQ(1024 + 2048 + 3072 + 4096, st.wr_bytes);
+	EXPECT_EQ(1024 + 2048 + 3072 + 4096, st.rd_bytes);
+	EXPECT_EQ(0, st.errors);
+	EXPECT_EQ(0, io_errors);
+	idle(_metadata, d);
+
+	/* three complete together: one run, one interrupt for them */
+	for (i = 0; i < 3; i++) {
+		struct seg sg = { BUF_GPA + 0x2000 * i, 512, true };
+
+		request(d, 0, BLK_T_IN, i, &sg, 1, false);
+	}
+	kick(d, 0);
+	EXPECT_EQ(3, kshim_nr_aio);
+	kshim_aio_complete(1);
+	kshim_aio_complete(0);
+	kshim_aio_complete(0);
+	EXPECT_EQ(1, kshim_nr_work);
+	EXPECT_EQ(1, kshim_run_work());
+	EXPECT_EQ(11, used_idx(d, 0));
+	EXPECT_EQ(9, interrupts[0]);
+	idle(_metadata, d);
+	EXPECT_EQ(0, resets_asked);
+}
+
+TEST(in_flight_pool_exhaustion)
+{
+	enum { N = BLK_SLOTS + 8 };
+	struct drv d;
+	u64 sts[N];
+	unsigned int i, seen[N] = { 0 }, rounds = 0;
+	u16 u;
+
+	qsize = 64;
+	drv_create(&d, 1, false, 1ULL << KESTREL_VIRTIO_F_INDIRECT_DESC);
+	d.file.kshim_defer = true;
+	for (i = 0; i < SECTORS; i++)
+		memset(d.file.kshim_data + 512 * i, (u8)i, 512);
+	/* N reads of a sector each, indirect: one descriptor each */
+	for (i = 0; i < N; i++) {
+		struct seg sg = { BUF_GPA + 512 * i, 512, true };
+
+		ASSERT_EQ(i, next_head(&d, 0));
+		sts[i] = request(&d, 0, BLK_T_IN, 3 * i, &sg, 1, true);
+	}
+	kick(&d, 0);
+	EXPECT_EQ(BLK_SLOTS, kshim_nr_aio);
+	EXPECT_EQ(0, q0(&d)->nr_free);
+	/* a kick with every slot busy takes nothing more */
+	EXPECT_EQ(1, kick(&d, 0));
+	EXPECT_EQ(BLK_SLOTS, kshim_nr_aio);
+	EXPECT_EQ(BLK_SLOTS, d.file.kshim_reads);
+	EXPECT_EQ(0, used_idx(&d, 0));
+
+	/* complete in a scrambled order, a few at a time */
+	srandom(7);
+	while (kshim_nr_aio) {
+		unsigned int k = 1 + random() % 5;
+
+		while (k-- && kshim_nr_aio)
+			kshim_aio_complete(random() % kshim_nr_aio);
+		kshim_run_work();
+		ASSERT_LE(kshim_max_aio, BLK_SLOTS);
+		ASSERT_LT(++rounds, 100);
+	}
+	ASSERT_EQ(N, used_idx(&d, 0));
+	for (u = 0; u < N; u++) {
+		u32 id = used_id(&d, 0, u);
+
+		ASSERT_LT(id, N);
+		seen[id]++;
+		EXPECT_EQ(513, used_len(&d, 0, u));
+	}
+	for (i = 0; i < N; i++) {
+		EXPECT_EQ(1, seen[i]);		/* none lost, none twice */
+		EXPECT_EQ(BLK_S_OK, status(&d, sts[i]));
+		EXPECT_EQ((u8)(3 * i), d.mem.ram[BUF_GPA + 512 * i]);
+		EXPECT_EQ((u8)(3 * i), d.mem.ram[BUF_GPA + 512 * i + 511]);
+	}
+	EXPECT_EQ(N, d.file.kshim_reads);
+	EXPECT_EQ(N, stats(&d).rd_reqs);
+	EXPECT_EQ(BLK_SLOTS, kshim_max_aio);
+	idle(_metadata, &d);
+	EXPECT_EQ(0, resets_asked);
+	drv_destroy(&d);
+}
+
+TEST_F(vblk, flush_waits_for_writes)
+{
+	struct drv *d = &self->d;
+	struct seg w[3], r = { BUF_GPA + 0x8000, 512, true };
+	u64 st_w[3], st_f, st_r;
+	u16 head_f;
+	unsigned int i;
+
+	d->file.kshim_defer = true;
+	for (i = 0; i < 3; i++) {
+		w[i] = (struct seg){ BUF_GPA + 0x1000 * i, 512, false };
+		fill(d, w[i].gpa, 512, 30 + i);
+		st_w[i] = request(d, 0, BLK_T_OUT, i, &w[i], 1, true);
+	}
+	head_f = next_head(d, 0);
+	st_f = request(d, 0, BLK_T_FLUSH, 0, NULL, 0, true);
+	st_r = request(d, 0, BLK_T_IN, 0, &r, 1, true);
+	kick(d, 0);
+	/* the flush waits; nothing after it is taken meanwhile */
+	EXPECT_EQ(3, kshim_nr_aio);
+	EXPECT_EQ(0, d->file.kshim_fsyncs);
+	EXPECT_EQ(0, d->file.kshim_reads);
+	EXPECT_NE(NULL, q0(d)->flush);
+	kshim_aio_complete(2);
+	kshim_aio_complete(0);
+	kshim_run_work();
+	EXPECT_EQ(2, used_idx(d, 0));
+	EXPECT_EQ(0, d->file.kshim_fsyncs);
+	EXPECT_EQ(0xff, status(d, st_f));
+	/* the last write completes: its data is in the file, then fsync */
+	kshim_aio_complete(0);
+	kshim_run_work();
+	EXPECT_EQ(1, d->file.kshim_fsyncs);
+	ASSERT_EQ(4, used_idx(d, 0));
+	EXPECT_EQ(head_f, used_id(d, 0, 3));	/* after the writes */
+	EXPECT_EQ(1, used_len(d, 0, 3));
+	EXPECT_EQ(BLK_S_OK, status(d, st_f));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(BLK_S_OK, status(d, st_w[i]));
+		EXPECT_EQ(0, memcmp(d->file.kshim_data + 512 * i,
+				    d->mem.ram + w[i].gpa, 512));
+	}
+	EXPECT_EQ(1, stats(d).flush_reqs);
+	/* then the read behind it was taken */
+	EXPECT_EQ(1, kshim_nr_aio);
+	EXPECT_EQ(1, d->file.kshim_reads);
+	kshim_aio_complete(0);
+	kshim_run_work();
+	EXPECT_EQ(5, used_idx(d, 0));
+	EXPECT_EQ(BLK_S_OK, status(d, st_r));
+	idle(_metadata, d);
+	EXPECT_EQ(0, kshim_aio_flags);		/* buffered: no flag */
+
+	/* reads in flight do not hold a flush back */
+	request(d, 0, BLK_T_IN, 0, &r, 1, true);
+	st_f = request(d, 0, BLK_T_FLUSH, 0, NULL, 0, true);
+	kick(d, 0);
+	EXPECT_EQ(1, kshim_nr_aio);
+	EXPECT_EQ(2, d->file.kshim_fsyncs);
+	EXPECT_EQ(6, used_idx(d, 0));
+	EXPECT_EQ(BLK_S_OK, status(d, st_f));
+	kshim_aio_complete(0);
+	kshim_run_work();
+	EXPECT_EQ(7, used_idx(d, 0));
+	idle(_metadata, d);
+}
+
+TEST_F(vblk, reset_with_requests_in_flight)
+{
+	struct drv *d = &self->d;
+	struct seg w = { BUF_GPA, 4096, false };
+	struct seg r = { BUF_GPA + 0x2000, 4096, true };
+	u64 st[6];
+	unsigned int i;
+
+	d->file.kshim_defer = true;
+	fill(d, BUF_GPA, 4096, 8);
+	for (i = 0; i < 4; i++)
+		st[i] = request(d, 0, i % 2 ? BLK_T_IN : BLK_T_OUT, 8 * i,
+				i % 2 ? &r : &w, 1, true);
+	st[4] = request(d, 0, BLK_T_FLUSH, 0, NULL, 0, true);
+	st[5] = request(d, 0, BLK_T_IN, 0, &r, 1, true);
+	kick(d, 0);
+	EXPECT_EQ(4, kshim_nr_aio);
+	EXPECT_NE(NULL, q0(d)->flush);
+	/* one completes, its worker not run yet: on the done list */
+	kshim_aio_complete(0);
+	EXPECT_EQ(1, kshim_nr_work);
+
+	/* reset waits for the backend to give every slot back */
+	kshim_wait_hook = complete_newest;
+	kshim_waits = 0;
+	d->vdev->ops->reset(d->vdev);
+	EXPECT_EQ(3, kshim_waits);
+	EXPECT_EQ(0, kshim_nr_aio);
+	EXPECT_EQ(0, kshim_nr_work);		/* the completions' work too */
+	idle(_metadata, d);
+	EXPECT_FALSE(q0(d)->vq.ready);
+	EXPECT_EQ(0, d->blk->lock.held);
+	/* the requests were dropped, unanswered */
+	EXPECT_EQ(0, used_idx(d, 0));
+	EXPECT_EQ(0, interrupts[0]);
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(0xff, status(d, st[i]));
+	EXPECT_EQ(0, d->file.kshim_fsyncs);
+	EXPECT_EQ(0, stats(d).wr_reqs + stats(d).rd_reqs);
+	EXPECT_EQ(0, resets_asked);
+	/* nothing comes later either */
+	EXPECT_EQ(0, kick(d, 0));
+
+	/* a fresh start works, every slot usable */
+	kshim_wait_hook = NULL;
+	drv_restart(d);
+	st[0] = request(d, 0, BLK_T_OUT, 0, &w, 1, false);
+	kick(d, 0);
+	EXPECT_EQ(1, kshim_nr_aio);
+	EXPECT_EQ(IOCB_WRITE, kshim_aio_flags);
+	kshim_aio_complete(0);
+	kshim_run_work();
+	EXPECT_EQ(1, used_idx(d, 0));
+	EXPECT_EQ(BLK_S_OK, status(d, st[0]));
+	idle(_metadata, d);
+	/* a reset with nothing in flight does not wait */
+	d->vdev->ops->reset(d->vdev);
+	EXPECT_EQ(3, kshim_waits);
+	drv_restart(d);
+}
+
+TEST(destroy_with_requests_in_flight)
+{
+	struct seg r = { BUF_GPA, 512, true };
+	struct drv d;
+
+	drv_create(&d, NQ, false, 0);
+	d.file.kshim_defer = true;
+	request(&d, 0, BLK_T_IN, 0, &r, 1, false);
+	request(&d, 1, BLK_T_IN, 0, &r, 1, false);
+	request(&d, 1, BLK_T_IN, 1, &r, 1, false);
+	kick(&d, 0);
+	kick(&d, 1);
+	EXPECT_EQ(3, kshim_nr_aio);
+	kshim_wait_hook = complete_newest;
+	kshim_waits = 0;
+	drv_destroy(&d);		/* checks: no work, no worker, fput */
+	EXPECT_EQ(0, kshim_nr_aio);
+	EXPECT_EQ(3, kshim_waits);
+}
+
+TEST_F(vblk, in_flight_errors)
+{
+	struct drv *d = &self->d;
+	struct seg r = { BUF_GPA, 4096, true };
+	struct seg w = { BUF_GPA + 0x2000, 4096, false };
+	u64 st[4];
+
+	d->file.kshim_defer = true;
+	memset(d->file.kshim_data, 0x33, 8192);
+	/* the first fails at completion, the second is fine */
+	d->file.kshim_err = -EIO;
+	st[0] = request(d, 0, BLK_T_IN, 0, &r, 1, false);
+	st[1] = request(d, 0, BLK_T_IN, 8, &r, 1, false);
+	kick(d, 0);
+	EXPECT_EQ(2, kshim_nr_aio);
+	EXPECT_EQ(0, io_errors);
+	EXPECT_EQ(4096, kshim_aio_complete(1));
+	EXPECT_EQ(-EIO, kshim_aio_complete(0));
+	kshim_run_work();
+	ASSERT_EQ(2, used_idx(d, 0));
+	EXPECT_EQ(BLK_S_OK, status(d, st[1]));
+	EXPECT_EQ(4097, used_len(d, 0, 0));
+	EXPECT_EQ(BLK_S_IOERR, status(d, st[0]));
+	EXPECT_EQ(1, used_len(d, 0, 1));
+	EXPECT_EQ(1, io_errors);
+	EXPECT_EQ(-EIO, io_error_last);
+	EXPECT_EQ(d, io_error_data);
+	EXPECT_EQ(1, stats(d).errors);
+	EXPECT_EQ(1, kshim_warnings);
+	EXPECT_NE(NULL, strstr(kshim_last_warning, "read of 4096 bytes"));
+
+	/* short transfers: a write, a read */
+	d->file.kshim_short = true;
+	st[2] = request(d, 0, BLK_T_OUT, 16, &w, 1, true);
+	kick(d, 0);
+	d->file.kshim_short = true;
+	st[3] = request(d, 0, BLK_T_IN, 16, &r, 1, true);
+	kick(d, 0);
+	EXPECT_EQ(2, kshim_nr_aio);
+	EXPECT_EQ(2048, kshim_aio_complete(0));
+	EXPECT_EQ(2048, kshim_aio_complete(0));
+	kshim_run_work();
+	EXPECT_EQ(4, used_idx(d, 0));
+	EXPECT_EQ(BLK_S_IOERR, status(d, st[2]));
+	EXPECT_EQ(BLK_S_IOERR, status(d, st[3]));
+	EXPECT_EQ(3, io_errors);
+	EXPECT_EQ(-EIO, io_error_last);
+	EXPECT_EQ(3, stats(d).errors);
+	EXPECT_EQ(0, stats(d).wr_reqs);
+	EXPECT_EQ(1, stats(d).rd_reqs);
+	idle(_metadata, d);
+	EXPECT_EQ(0, resets_asked);
+}
+
+/* One request bigger than BLK_BVECS page pieces: in two pieces. */
+static void big_write(struct __test_metadata *_metadata, bool defer)
+{
+	enum { SEGS = 14, LEN = 80 * 1024 };
+	struct seg s[SEGS];
+	struct drv d;
+	unsigned int i;
+	u64 st;
+
+	drv_create_size(&d, 1, false, 1ULL << KESTREL_VIRTIO_F_INDIRECT_DESC,
+			2 << 20);
+	d.file.kshim_defer = defer;
+	/* the same 80 KiB, not page aligned, 14 times: 294 page pieces */
+	fill(&d, BUF_GPA + 0x800, LEN, 77);
+	for (i = 0; i < SEGS; i++)
+		s[i] = (struct seg){ BUF_GPA + 0x800, LEN, false };
+	st = request(&d, 0, BLK_T_OUT, 8, s, SEGS, true);
+	kick(&d, 0);
+	if (defer) {
+		EXPECT_EQ(1, kshim_nr_aio);
+		/* 12 segments of 21 pieces, 4 of the 13th */
+		EXPECT_EQ(12 * LEN + 2048 + 3 * 4096, kshim_aio_complete(0));
+		EXPECT_EQ(0, d.file.kshim_writes - 1);
+		kshim_run_work();
+		/* the second piece, submitted by the worker */
+		EXPECT_EQ(0, used_idx(&d, 0));
+		EXPECT_EQ(1, kshim_nr_aio);
+		EXPECT_EQ(2, d.file.kshim_writes);
+		kshim_aio_complete(0);
+		kshim_run_work();
+	}
+	EXPECT_EQ(2, d.file.kshim_writes);
+	ASSERT_EQ(1, used_idx(&d, 0));
+	EXPECT_EQ(BLK_S_OK, status(&d, st));
+	for (i = 0; i < SEGS; i++)
+		EXPECT_EQ(0, memcmp(d.file.kshim_data + 8 * 512 + LEN * i,
+				    d.mem.ram + BUF_GPA + 0x800, LEN));
+	EXPECT_EQ(SEGS * LEN, stats(&d).wr_bytes);
+	idle(_metadata, &d);
+
+	/* the first piece short: IOERR, no second piece */
+	d.file.kshim_short = true;
+	st = request(&d, 0, BLK_T_OUT, 8, s, SEGS, true);
+	kick(&d, 0);
+	if (defer) {
+		kshim_aio_complete(0);
+		kshim_run_work();
+	}
+	EXPECT_EQ(3, d.file.kshim_writes);
+	EXPECT_EQ(2, used_idx(&d, 0));
+	EXPECT_EQ(BLK_S_IOERR, status(&d, st));
+	EXPECT_EQ(1, io_errors);
+	idle(_metadata, &d);
+	drv_destroy(&d);
+}
+
+TEST(big_request_in_pieces)
+{
+	big_write(_metadata, false);
+}
+
+TEST(big_request_in_pieces_in_flight)
+{
+	big_write(_metadata, true);
+}
+
+TEST(in_flight_fuzz)
+{
+	struct drv d;
+	unsigned int iter, served = 0, restarts = 0;
+
+	srandom(999);
+	qsize = 64;
+	drv_create(&d, 1, false, ALL_F);
+	d.file.kshim_defer = true;
+	for (iter = 0; iter < 4000; iter++) {
+		unsigned int what = random() % 10;
+
+		if (what < 4 && (u16)(d.avail_idx[0] - used_idx(&d, 0)) < 48) {
+			static const u32 types[] = { 0, 0, 0, 1, 1, 1, 4, 8, 13 };
+			u32 type = types[random() % 9];
+			struct seg sg = {
+				BUF_GPA + 0x1000 * (random() % 16),
+				512 * (1 + random() % 8), type != 1,
+			};
+
+			if (type == 13) {
+				sg.len = 16;
+				sg.write = false;
+				put_range(&d, sg.gpa, random() % 500, 4, 0);
+			}
+			if (type == 4) {
+				request(&d, 0, type, 0, NULL, 0, true);
+			} else {
+				if (random() % 8 == 0)
+					d.file.kshim_err = -EIO;
+				request(&d, 0, type, random() % 500, &sg, 1,
+					true);
+			}
+			/* reuse what chains popped long ago used */
+			if (d.scratch > SCRATCH_END - 0x100)
+				d.scratch = SCRATCH_GPA;
+			if (d.next_table[0] > 0x4000 - 0x100)
+				d.next_table[0] = 0;
+			kick(&d, 0);
+		} else if (what < 7 && kshim_nr_aio) {
+			kshim_aio_complete(random() % kshim_nr_aio);
+			if (random() % 2)
+				kshim_run_work();
+		} else {
+			kshim_run_work();
+		}
+		d.file.kshim_err = 0;
+		ASSERT_LE(kshim_nr_aio, BLK_SLOTS);
+		ASSERT_EQ(0, resets_asked);
+		if (random() % 300 == 0) {
+			restarts++;
+			kshim_wait_hook = complete_newest;
+			drv_restart(&d);
+			kshim_wait_hook = NULL;
+			idle(_metadata, &d);
+		}
+	}
+	while (kshim_nr_aio) {
+		kshim_aio_complete(0);
+		kshim_run_work();
+	}
+	served = used_idx(&d, 0);
+	EXPECT_EQ(d.avail_idx[0], served);
+	EXPECT_EQ(stats(&d).errors, io_errors);
+	idle(_metadata, &d);
+	EXPECT_EQ(0, kshim_warn_on);
+	fprintf(stderr, "# in_flight_fuzz: %u reads, %u writes, %u fsyncs, %u I/O errors, at most %u in flight, %u restarts\n",
+		d.file.kshim_reads, d.file.kshim_writes, d.file.kshim_fsyncs,
+		io_errors, kshim_max_aio, restarts);
+	drv_destroy(&d);
 }
 
 TEST_HARNESS_MAIN

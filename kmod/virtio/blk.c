@@ -6,26 +6,74 @@
  * Workers: one kthread_worker (a kernel thread running work items) per
  * queue, created with the device and attached to the creator's cgroups as
  * vhost attaches its worker.  Not a work item on system_unbound_wq (as
- * virtio-rng does): the requests do synchronous file I/O on the guest's
- * behalf, and in its own threads that I/O, its page cache and its CPU
- * time are charged to the domain's cgroups (io.max, memory.max,
- * cpu.max apply), not to the root's kworkers.  Not one thread per device
- * either: the guest's blk-mq maps one queue to each vCPU, and the queues
- * are served in parallel only with a thread each.  A thread per queue
- * costs a task per queue (num_queues is one per vCPU by default); the
- * threads sleep while the domain does no I/O.
+ * virtio-rng does): the requests do file I/O on the guest's behalf, and
+ * in its own threads that I/O, its page cache and its CPU time are
+ * charged to the domain's cgroups (io.max, memory.max, cpu.max apply),
+ * not to the root's kworkers.  Not one thread per device either: the
+ * guest's blk-mq maps one queue to each vCPU, and the queues are served
+ * in parallel only with a thread each.  A thread per queue costs a task
+ * per queue (num_queues is one per vCPU by default); the threads sleep
+ * while the domain does no I/O.
+ *
+ * Requests in flight: each queue has BLK_SLOTS request slots (struct
+ * blk_slot), allocated with the queue at create: about 12.5 KiB a slot
+ * (the chain's segments, 8 KiB, and one piece's bio_vecs, 4 KiB), so
+ * about 400 KiB per queue.  The worker pops a chain into a free slot and
+ * submits its data as loop.c's lo_rw_aio does: a kiocb (ki_complete set,
+ * IOCB_DIRECT when the file is O_DIRECT, IOCB_WRITE on a write as aio
+ * sets it) and an iov_iter over the slot's bio_vecs, handed to the file's
+ * read_iter/write_iter.  -EIOCBQUEUED
+ * means the backend has the slot until it calls ki_complete
+ * (blk_aio_complete), in any context (the IRQ or softirq of a block
+ * device's completion, a workqueue), possibly before read_iter/write_iter
+ * returned; any other value is the result, there and then (buffered I/O
+ * always).  A request bigger than BLK_BVECS page pieces goes in several
+ * pieces, one after the other, each submitted by the worker.  With no
+ * free slot the worker stops popping (notifications stay off) until a
+ * completion gives one back.  FLUSH, GET_ID, DISCARD and WRITE_ZEROES are
+ * done by the worker, synchronously.  A FLUSH first waits for every
+ * earlier OUT of its queue to complete: it parks in @flush and the worker
+ * pops nothing more until @writes is 0 and vfs_fsync has run.
+ *
+ * Completion: blk_aio_complete records the result in the slot, puts the
+ * slot on the queue's lock-free list @done (llist) and queues the worker
+ * if the list was empty.  It never sleeps and takes no lock of ours.  The
+ * worker takes the whole list (llist_del_all), finishes each request
+ * (status byte, used ring, counters, io_error) or submits its next piece,
+ * and interrupts once for the batch.  So the used ring and the rest of
+ * the queue are written by the worker alone; slots pass between the
+ * worker and the backend only through read_iter/write_iter and @done.
+ *
+ * Lifetimes: @inflight counts the slots the backend holds: incremented
+ * before read_iter/write_iter, decremented by ki_complete as its last
+ * access to the queue, or by the worker when the call returned the
+ * result.  Reset and destroy (blk_stop) clear running, cancel the work,
+ * wait for @inflight to reach 0 (wait_var_event; ki_complete wakes it
+ * with wake_up_var, which does not touch the queue's memory), cancel the
+ * work those completions queued, and only then take every slot back: the
+ * requests still in slots are dropped, unanswered (the driver reset the
+ * device, or the guest is gone).  A slot's bio_vecs point into guest RAM
+ * without a page reference, as the synchronous requests' did: guest RAM
+ * belongs to the domain, which frees it after destroying its devices, and
+ * no request is with the backend once reset or destroy has returned.  A
+ * backend that never completes blocks reset and destroy, as it would
+ * block a loop device.
  *
  * Locking: @lock orders "running" against queueing a queue's work: notify
  * (a vCPU, preemption off: only kthread_queue_work, which does not sleep)
  * and a worker that used up its budget queue the work only while
- * running; reset clears running and then kthread_cancel_work_sync() on
- * each queue, so once reset returns no work is pending or running and no
- * queue is touched again until start.  A worker also stops between two
+ * running; reset clears running and then waits as above, so once reset
+ * returns no work is pending or running, no request is in flight and no
+ * queue is touched again until start.  A completion queues the work
+ * without @lock (kthread_queue_work is safe in any context): the worker
+ * returns at once when not running.  A worker also stops between two
  * requests when running is cleared.  Each queue (its kestrel_vq, its
- * segment and bio_vec arrays, its counters) is its worker's alone; the
- * counters are written with WRITE_ONCE and summed with READ_ONCE by
- * kestrel_virtio_blk_stats().  @reported (needs_reset already called for
- * this start) is shared by the workers and taken under @lock.
+ * slots when not with the backend, @writes, @flush, its counters) is its
+ * worker's alone; ki_complete touches only its slot's @ret and @node,
+ * @done and @inflight.  The counters are written with WRITE_ONCE and
+ * summed with READ_ONCE by kestrel_virtio_blk_stats().  @reported
+ * (needs_reset already called for this start) is shared by the workers
+ * and taken under @lock.
  *
  * Requests (5.2.6): a 16-byte header { le32 type; le32 ioprio; le64
  * sector } at the start of the readable part, the status byte as the last
@@ -39,12 +87,15 @@
  * sector beyond the capacity, a length that is not a multiple of 512, a
  * write to a read-only disk) is answered VIRTIO_BLK_S_IOERR, an unknown
  * type or flag VIRTIO_BLK_S_UNSUPP.  A failure of the backend (an error or
- * a short transfer) is answered IOERR, counted and logged (rate limited).
+ * a short transfer) is answered IOERR, counted, logged (rate limited) and
+ * passed to the io_error hook, once per request.
  *
  * Data moves without a bounce buffer: the guest pages of the data part are
- * described as bio_vecs (at most BLK_BVECS at a time, one per page piece)
- * and handed to vfs_iter_read/vfs_iter_write, which copy to or from the
- * page cache, or DMA for a file opened O_DIRECT.
+ * described as bio_vecs (at most BLK_BVECS per piece, one per page piece)
+ * and handed to read_iter/write_iter, which copy to or from the page
+ * cache, or DMA for a file opened O_DIRECT.  Freeze protection
+ * (file_start_write) covers a write's submission (loop.c's lo_rw_aio
+ * takes none); an O_DIRECT write that completes later is not covered.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -52,6 +103,7 @@
 #include <linux/errno.h>
 
 #ifdef __KERNEL__
+#include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/bvec.h>
 #include <linux/cgroup.h>
@@ -59,8 +111,10 @@
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ioprio.h>
 #include <linux/kernel.h>
 #include <linux/kthread.h>
+#include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
@@ -68,6 +122,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uio.h>
+#include <linux/wait_bit.h>
 #include <asm/byteorder.h>
 
 #include "../memory.h"
@@ -109,8 +164,10 @@
 #define BLK_MAX_SEGS		(2 * BLK_QUEUE_SIZE)
 /* Data segments per request, as Linux counts them (header, status apart). */
 #define BLK_SEG_MAX		(BLK_QUEUE_SIZE - 2)
-/* Page pieces per vfs call: 1 MiB of 4 KiB pages at least. */
+/* Page pieces per read_iter/write_iter: 1 MiB of 4 KiB pages at least. */
 #define BLK_BVECS		256
+/* Requests in flight per queue (the slots, about 12.5 KiB each). */
+#define BLK_SLOTS		32
 /* Requests per run of a worker; then it interrupts and yields. */
 #define BLK_RUN_CHAINS		32
 /* Discard and write-zeroes limits: 2 GiB per range, 64 ranges. */
@@ -118,6 +175,8 @@
 #define BLK_MAX_RANGE_SEGS	64
 /* Whole 4 KiB blocks: what a file system can deallocate. */
 #define BLK_DISCARD_ALIGN	8
+/* What a request takes from the file's open flags (not IOCB_APPEND). */
+#define BLK_IOCB_FLAGS		(IOCB_DIRECT | IOCB_DSYNC | IOCB_SYNC)
 
 /* The request header (struct virtio_blk_outhdr). */
 struct blk_req_hdr {
@@ -162,6 +221,42 @@ static_assert(sizeof(struct blk_config) == 60);
 static_assert(sizeof(struct blk_req_hdr) == 16);
 static_assert(sizeof(struct blk_range) == 16);
 
+/* A position in the readable or the writable part of a chain. */
+struct blk_pos {
+	unsigned int seg;
+	u32 off;
+};
+
+struct blk_queue;
+
+/*
+ * One request, from pop to push.  The queue's worker owns it, except
+ * while the backend holds it (from a read_iter/write_iter that returns
+ * -EIOCBQUEUED to ki_complete, which writes only @ret and @node) and
+ * while it waits on the queue's @done list for the worker.
+ */
+struct blk_slot {
+	struct kiocb iocb;
+	struct llist_node node;		/* on bq->done */
+	long ret;			/* the piece's result, from ki_complete */
+	struct blk_queue *bq;
+	struct kestrel_vq_chain chain;	/* its segs: @segs */
+	/* IN or OUT: */
+	bool write;			/* OUT, counted in bq->writes */
+	struct blk_pos pos;		/* the next data byte in the chain */
+	loff_t fpos;			/* and in the file */
+	u64 sector;			/* for the log */
+	u32 len;			/* data bytes in all */
+	u32 left;			/* not yet transferred */
+	u32 piece;			/* bytes of the piece submitted */
+	int err;			/* the backend failed (-EIO: short) */
+	struct kestrel_vq_seg segs[BLK_MAX_SEGS];
+	struct bio_vec bvecs[BLK_BVECS];	/* the piece's pages */
+};
+
+/* The footprint the comments promise: BLK_SLOTS * 12.5 KiB per queue. */
+static_assert(sizeof(struct blk_slot) <= 12800);
+
 struct blk_queue {
 	struct kestrel_virtio_blk *blk;
 	u16 index;
@@ -170,8 +265,16 @@ struct blk_queue {
 	struct kthread_work work;
 	char name[64];			/* "<device> q<index>", for the log */
 	struct kestrel_virtio_blk_stats stats;
-	struct kestrel_vq_seg segs[BLK_MAX_SEGS];
-	struct bio_vec bvecs[BLK_BVECS];
+	struct blk_slot *slots;		/* BLK_SLOTS of them */
+	/* The worker's (and blk_stop's, the worker stopped): */
+	struct blk_slot *free[BLK_SLOTS];	/* a stack of idle slots */
+	unsigned int nr_free;
+	unsigned int writes;		/* OUT requests popped, not pushed */
+	struct blk_slot *flush;		/* a FLUSH waiting for @writes == 0 */
+	bool pushed;			/* used buffers since the interrupt */
+	/* Shared with ki_complete (any context): */
+	struct llist_head done;		/* slots the backend gave back */
+	atomic_t inflight;		/* slots the backend holds */
 };
 
 struct kestrel_virtio_blk {
@@ -185,17 +288,14 @@ struct kestrel_virtio_blk {
 	char serial[KESTREL_VIRTIO_BLK_ID_BYTES];	/* zero padded */
 	u16 num_queues;
 	struct blk_config config;
+	/* The backend failed a request (blk.h); constant after create. */
+	void (*io_error)(void *data, int err);
+	void *io_error_data;
 
 	spinlock_t lock;
 	bool running;			/* between start and reset; @lock */
 	bool reported;			/* needs_reset called; @lock */
 	struct blk_queue *queues[KESTREL_VIRTIO_BLK_MAX_QUEUES];
-};
-
-/* A position in the readable or the writable part of a chain. */
-struct blk_pos {
-	unsigned int seg;
-	u32 off;
 };
 
 static struct kestrel_virtio_blk *to_blk(struct kestrel_virtio_dev *vdev)
@@ -219,6 +319,26 @@ static void blk_count(u64 *counter, u64 n)
 	WRITE_ONCE(*counter, *counter + n);
 }
 
+/* The backend failed a request: tell the host (blk.h). */
+static void blk_io_error(struct kestrel_virtio_blk *blk, int err)
+{
+	if (blk->io_error)
+		blk->io_error(blk->io_error_data, err);
+}
+
+/* Every slot idle, nothing on @done; no slot with the backend. */
+static void blk_slots_reset(struct blk_queue *bq)
+{
+	unsigned int i;
+
+	llist_del_all(&bq->done);
+	for (i = 0; i < BLK_SLOTS; i++)
+		bq->free[i] = &bq->slots[i];
+	bq->nr_free = BLK_SLOTS;
+	bq->writes = 0;
+	bq->flush = NULL;
+}
+
 /* @skip bytes into the readable (!@write) or writable part of @c. */
 static void blk_seek(const struct kestrel_vq_chain *c, bool write, u32 skip,
 		     struct blk_pos *p)
@@ -238,26 +358,29 @@ static void blk_seek(const struct kestrel_vq_chain *c, bool write, u32 skip,
 }
 
 /*
- * Describe the guest pages of the next at most @len bytes from @p as
- * bq->bvecs (*@nr of them).  Returns the bytes described, or -EFAULT when
- * a buffer is not RAM (the queue is then broken).
+ * Describe the guest pages of the next at most s->left bytes from s->pos
+ * as s->bvecs (*@nr of them), moving s->pos on.  Returns the bytes
+ * described, or -EFAULT when a buffer is not RAM (the queue is then
+ * broken).
  */
-static long blk_map(struct blk_queue *bq, const struct kestrel_vq_chain *c,
-		    struct blk_pos *p, u32 len, unsigned int *nr)
+static long blk_map(struct blk_queue *bq, struct blk_slot *s,
+		    unsigned int *nr)
 {
 	const struct kestrel_mem *mem = bq->blk->vdev.mem;
-	u32 done = 0;
+	const struct kestrel_vq_chain *c = &s->chain;
+	struct blk_pos *p = &s->pos;
+	u32 len = s->left, done = 0;
 
 	*nr = 0;
 	while (done < len && *nr < BLK_BVECS) {
-		const struct kestrel_vq_seg *s = &c->segs[p->seg];
-		struct bio_vec *bv = &bq->bvecs[*nr];
-		u64 gpa = s->gpa + p->off;
+		const struct kestrel_vq_seg *seg = &c->segs[p->seg];
+		struct bio_vec *bv = &s->bvecs[*nr];
+		u64 gpa = seg->gpa + p->off;
 		u32 n = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
 		u64 off;
 
-		if (n > s->len - p->off)
-			n = s->len - p->off;
+		if (n > seg->len - p->off)
+			n = seg->len - p->off;
 		if (n > len - done)
 			n = len - done;
 		if (!kestrel_mem_gpa_to_off(mem, gpa, &off)) {
@@ -270,7 +393,7 @@ static long blk_map(struct blk_queue *bq, const struct kestrel_vq_chain *c,
 		(*nr)++;
 		done += n;
 		p->off += n;
-		if (p->off == s->len) {
+		if (p->off == seg->len) {
 			p->seg++;
 			p->off = 0;
 		}
@@ -278,44 +401,151 @@ static long blk_map(struct blk_queue *bq, const struct kestrel_vq_chain *c,
 	return done;
 }
 
+/* The backend has one slot fewer; the last one wakes blk_stop. */
+static void blk_put_inflight(struct blk_queue *bq)
+{
+	if (atomic_dec_and_test(&bq->inflight))
+		wake_up_var(&bq->inflight);
+}
+
 /*
- * Move @len bytes between the file at @pos and the chain's writable part
- * (@to_guest, from its start) or readable part (after the header).
- * 0, or a negative errno: the queue broke (kestrel_vq_broken()) or the
- * backend failed (-EIO for a short transfer).
+ * ki_complete: the backend is done with a piece.  Any context (a block
+ * device completes in IRQ or softirq context), maybe before read_iter or
+ * write_iter returned: hand the slot to the worker, nothing more.  After
+ * blk_put_inflight the queue may be gone (blk_stop).
  */
-static int blk_rw(struct blk_queue *bq, const struct kestrel_vq_chain *c,
-		  bool to_guest, u32 len, u64 pos)
+static void blk_aio_complete(struct kiocb *iocb, long ret)
+{
+	struct blk_slot *s = container_of(iocb, struct blk_slot, iocb);
+	struct blk_queue *bq = s->bq;
+
+	s->ret = ret;
+	if (llist_add(&s->node, &bq->done))
+		kthread_queue_work(bq->worker, &bq->work);
+	blk_put_inflight(bq);
+}
+
+/*
+ * Hand the next piece of @s's data (at most BLK_BVECS page pieces) to the
+ * backend.  Returns -EIOCBQUEUED when ki_complete will follow (the slot
+ * is then the backend's: hands off), the piece's result when the backend
+ * was done before it returned, or -EFAULT when a buffer is not RAM (the
+ * queue broke).
+ */
+static long blk_submit(struct blk_queue *bq, struct blk_slot *s)
 {
 	struct file *file = bq->blk->file;
-	loff_t off = pos;
-	struct blk_pos p;
+	struct iov_iter iter;
+	unsigned int nr;
+	ssize_t ret;
+	long n;
 
-	blk_seek(c, to_guest, to_guest ? 0 : sizeof(struct blk_req_hdr), &p);
-	while (len) {
-		struct iov_iter iter;
-		unsigned int nr;
-		ssize_t ret;
-		long n;
-
-		n = blk_map(bq, c, &p, len, &nr);
-		if (n < 0)
-			return n;
-		if (to_guest) {
-			iov_iter_bvec(&iter, ITER_DEST, bq->bvecs, nr, n);
-			ret = vfs_iter_read(file, &iter, &off, 0);
-		} else {
-			iov_iter_bvec(&iter, ITER_SOURCE, bq->bvecs, nr, n);
-			/* Freeze protection is the caller's, as in loop.c. */
-			file_start_write(file);
-			ret = vfs_iter_write(file, &iter, &off, 0);
-			file_end_write(file);
-		}
-		if (ret != n)
-			return ret < 0 ? ret : -EIO;
-		len -= n;
+	n = blk_map(bq, s, &nr);
+	if (n < 0)
+		return n;
+	s->piece = n;
+	s->iocb = (struct kiocb) {
+		.ki_filp = file,
+		.ki_pos = s->fpos,
+		.ki_complete = blk_aio_complete,
+		.ki_flags = READ_ONCE(file->f_iocb_flags) & BLK_IOCB_FLAGS,
+		.ki_ioprio = get_current_ioprio(),
+	};
+	atomic_inc(&bq->inflight);
+	if (s->write) {
+		/* As aio and io_uring mark theirs (overlayfs relies on it). */
+		s->iocb.ki_flags |= IOCB_WRITE;
+		iov_iter_bvec(&iter, ITER_SOURCE, s->bvecs, nr, n);
+		/* Freeze protection is the caller's, as in loop.c. */
+		file_start_write(file);
+		ret = file->f_op->write_iter(&s->iocb, &iter);
+		file_end_write(file);
+	} else {
+		iov_iter_bvec(&iter, ITER_DEST, s->bvecs, nr, n);
+		ret = file->f_op->read_iter(&s->iocb, &iter);
 	}
+	if (ret != -EIOCBQUEUED)
+		blk_put_inflight(bq);
+	return ret;
+}
+
+/*
+ * Answer the request in @s: @status as the last writable byte, @used
+ * bytes written in all, on the used ring; the slot is idle again.
+ * 0, or a negative errno when the queue broke.
+ */
+static int blk_finish(struct blk_queue *bq, struct blk_slot *s, u8 status,
+		      u32 used)
+{
+	const struct kestrel_vq_chain *c = &s->chain;
+	long ret;
+
+	if (status == BLK_S_IOERR)
+		blk_count(&bq->stats.errors, 1);
+	if (s->write)
+		bq->writes--;
+	bq->free[bq->nr_free++] = s;
+	ret = kestrel_vq_copy_to_chain(&bq->vq, c, c->in_len - 1, &status, 1);
+	if (ret < 0)
+		return ret;
+	ret = kestrel_vq_push(&bq->vq, c->head, used);
+	if (ret < 0)
+		return ret;
+	bq->pushed = true;
 	return 0;
+}
+
+/* An IN or OUT whose data all moved, or that failed: answer it. */
+static int blk_io_done(struct blk_queue *bq, struct blk_slot *s)
+{
+	struct kestrel_virtio_blk_stats *st = &bq->stats;
+
+	if (s->err) {
+		pr_warn_ratelimited("%s: %s of %u bytes at sector %llu failed: %d\n",
+				    bq->name, s->write ? "write" : "read",
+				    s->len, (unsigned long long)s->sector,
+				    s->err);
+		blk_io_error(bq->blk, s->err);
+		return blk_finish(bq, s, BLK_S_IOERR, 1);
+	}
+	if (s->write) {
+		blk_count(&st->wr_reqs, 1);
+		blk_count(&st->wr_bytes, s->len);
+		return blk_finish(bq, s, BLK_S_OK, 1);
+	}
+	blk_count(&st->rd_reqs, 1);
+	blk_count(&st->rd_bytes, s->len);
+	return blk_finish(bq, s, BLK_S_OK, s->chain.in_len);
+}
+
+/* Account a piece's result @ret; true when the request is over. */
+static bool blk_piece_done(struct blk_slot *s, long ret)
+{
+	if (ret != s->piece) {
+		s->err = ret < 0 ? ret : -EIO;
+		return true;
+	}
+	s->left -= s->piece;
+	s->fpos += s->piece;
+	return !s->left;
+}
+
+/*
+ * Submit @s's pieces until one is in flight or the request is over (and
+ * answered).  0, or a negative errno when the queue broke.
+ */
+static int blk_advance(struct blk_queue *bq, struct blk_slot *s)
+{
+	for (;;) {
+		long ret = blk_submit(bq, s);
+
+		if (ret == -EIOCBQUEUED)
+			return 0;
+		if (kestrel_vq_broken(&bq->vq))
+			return -EIO;
+		if (blk_piece_done(s, ret))
+			return blk_io_done(bq, s);
+	}
 }
 
 /* Whether [@sector, + @bytes) lies within the disk. */
@@ -327,34 +557,33 @@ static bool blk_in_range(struct kestrel_virtio_blk *blk, u64 sector, u64 bytes)
 	       bytes <= (sectors - sector) << BLK_SECTOR_SHIFT;
 }
 
-/* IN (!@write) or OUT of @len data bytes at @sector. */
-static u8 blk_io(struct blk_queue *bq, const struct kestrel_vq_chain *c,
-		 bool write, u64 sector, u32 len)
+/*
+ * Start IN (!@write) or OUT of @len data bytes at @sector: the data after
+ * the header (OUT) or before the status byte (IN).  0, or a negative
+ * errno when the queue broke.
+ */
+static int blk_io(struct blk_queue *bq, struct blk_slot *s, bool write,
+		  u64 sector, u32 len)
 {
 	struct kestrel_virtio_blk *blk = bq->blk;
-	int err;
 
 	if (write && blk->readonly)
-		return BLK_S_IOERR;
+		return blk_finish(bq, s, BLK_S_IOERR, 1);
 	if (len % BLK_SECTOR_SIZE || !blk_in_range(blk, sector, len))
-		return BLK_S_IOERR;
-	err = blk_rw(bq, c, !write, len, sector << BLK_SECTOR_SHIFT);
-	if (err) {
-		if (!kestrel_vq_broken(&bq->vq))
-			pr_warn_ratelimited("%s: %s of %u bytes at sector %llu failed: %d\n",
-					    bq->name, write ? "write" : "read",
-					    len, (unsigned long long)sector,
-					    err);
-		return BLK_S_IOERR;
-	}
-	if (write) {
-		blk_count(&bq->stats.wr_reqs, 1);
-		blk_count(&bq->stats.wr_bytes, len);
-	} else {
-		blk_count(&bq->stats.rd_reqs, 1);
-		blk_count(&bq->stats.rd_bytes, len);
-	}
-	return BLK_S_OK;
+		return blk_finish(bq, s, BLK_S_IOERR, 1);
+	s->write = write;
+	if (write)
+		bq->writes++;
+	s->sector = sector;
+	s->fpos = sector << BLK_SECTOR_SHIFT;
+	s->len = len;
+	s->left = len;
+	s->err = 0;
+	blk_seek(&s->chain, !write, write ? sizeof(struct blk_req_hdr) : 0,
+		 &s->pos);
+	if (!len)
+		return blk_io_done(bq, s);
+	return blk_advance(bq, s);
 }
 
 static u8 blk_flush(struct blk_queue *bq)
@@ -368,6 +597,7 @@ static u8 blk_flush(struct blk_queue *bq)
 		if (err) {
 			pr_warn_ratelimited("%s: flush failed: %d\n", bq->name,
 					    err);
+			blk_io_error(blk, err);
 			return BLK_S_IOERR;
 		}
 	}
@@ -429,6 +659,7 @@ static u8 blk_ranges(struct blk_queue *bq, const struct kestrel_vq_chain *c,
 						    zeroes ? "write zeroes" : "discard",
 						    num, (unsigned long long)sector,
 						    err);
+				blk_io_error(blk, err);
 				return BLK_S_IOERR;
 			}
 		}
@@ -443,12 +674,14 @@ static int blk_bad_chain(struct blk_queue *bq)
 }
 
 /*
- * Serve one chain.  Returns the bytes written into its writable part
- * (status included), or a negative errno when the queue broke.
+ * Serve the chain just popped into @s: answer it, start its data moving
+ * (IN, OUT) or park it (a FLUSH behind writes in flight).  0, or a
+ * negative errno when the queue broke.
  */
-static long blk_handle(struct blk_queue *bq, const struct kestrel_vq_chain *c)
+static int blk_handle(struct blk_queue *bq, struct blk_slot *s)
 {
 	struct kestrel_virtio_blk *blk = bq->blk;
+	const struct kestrel_vq_chain *c = &s->chain;
 	struct kestrel_vq *vq = &bq->vq;
 	const u32 hdr_len = sizeof(struct blk_req_hdr);
 	struct blk_req_hdr hdr;
@@ -457,6 +690,7 @@ static long blk_handle(struct blk_queue *bq, const struct kestrel_vq_chain *c)
 	u8 status;
 	long ret;
 
+	s->write = false;
 	if (c->out_len < hdr_len || !c->in_len)
 		return blk_bad_chain(bq);
 	ret = kestrel_vq_copy_from_chain(vq, c, 0, &hdr, hdr_len);
@@ -468,18 +702,19 @@ static long blk_handle(struct blk_queue *bq, const struct kestrel_vq_chain *c)
 	case BLK_T_IN:
 		if (c->out_len != hdr_len)
 			return blk_bad_chain(bq);
-		status = blk_io(bq, c, false, sector, c->in_len - 1);
-		if (status == BLK_S_OK)
-			used += c->in_len - 1;
-		break;
+		return blk_io(bq, s, false, sector, c->in_len - 1);
 	case BLK_T_OUT:
 		if (c->in_len != 1)
 			return blk_bad_chain(bq);
-		status = blk_io(bq, c, true, sector, c->out_len - hdr_len);
-		break;
+		return blk_io(bq, s, true, sector, c->out_len - hdr_len);
 	case BLK_T_FLUSH:
 		if (c->out_len != hdr_len || c->in_len != 1)
 			return blk_bad_chain(bq);
+		if (bq->writes) {
+			/* After the writes before it (blk_process). */
+			bq->flush = s;
+			return 0;
+		}
 		status = blk_flush(bq);
 		break;
 	case BLK_T_GET_ID: {
@@ -509,12 +744,37 @@ static long blk_handle(struct blk_queue *bq, const struct kestrel_vq_chain *c)
 	}
 	if (kestrel_vq_broken(vq))
 		return -EIO;
-	if (status == BLK_S_IOERR)
-		blk_count(&bq->stats.errors, 1);
-	ret = kestrel_vq_copy_to_chain(vq, c, c->in_len - 1, &status, 1);
-	if (ret < 0)
-		return ret;
-	return used;
+	return blk_finish(bq, s, status, used);
+}
+
+/*
+ * Take back what the backend completed: answer each request, or submit
+ * its next piece.  Then a parked FLUSH whose writes are all done.  0, or
+ * a negative errno when the queue broke (the slots left on the list are
+ * taken back by reset).
+ */
+static int blk_reap(struct blk_queue *bq)
+{
+	struct llist_node *list = llist_del_all(&bq->done);
+	struct blk_slot *s, *next;
+	int err;
+
+	/* Oldest first: the list is a stack. */
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(s, next, list, node) {
+		if (blk_piece_done(s, s->ret))
+			err = blk_io_done(bq, s);
+		else
+			err = blk_advance(bq, s);
+		if (err)
+			return err;
+	}
+	if (bq->flush && !bq->writes) {
+		s = bq->flush;
+		bq->flush = NULL;
+		return blk_finish(bq, s, blk_flush(bq), 1);
+	}
+	return 0;
 }
 
 /* Ask for a reset once per start, whichever queue broke first. */
@@ -530,36 +790,44 @@ static void blk_report(struct kestrel_virtio_blk *blk)
 		blk->vdev.needs_reset(&blk->vdev);
 }
 
-/* One run of a queue's worker: a batch of requests, then an interrupt. */
+/*
+ * One run of a queue's worker: the completed requests, then a batch of
+ * new ones as long as slots are free, then an interrupt.
+ */
 static void blk_process(struct blk_queue *bq)
 {
 	struct kestrel_virtio_blk *blk = bq->blk;
 	struct kestrel_vq *vq = &bq->vq;
-	struct kestrel_vq_chain c = {
-		.segs = bq->segs,
-		.max_segs = BLK_MAX_SEGS,
-	};
 	unsigned int chains = 0;
-	bool pushed = false;
 
 	if (!READ_ONCE(blk->running) || !vq->ready)
 		return;
 	if (kestrel_vq_broken(vq))
 		goto broken;
 
+	bq->pushed = false;
+	if (blk_reap(bq))
+		goto broken;
 	kestrel_vq_disable_notify(vq);
 	for (;;) {
-		long used;
+		struct blk_slot *s;
 		int ret;
 
 		/* Reset has begun: it forgets the ring, leave it be. */
 		if (!READ_ONCE(blk->running))
 			break;
+		/*
+		 * A parked FLUSH, or every slot busy: a completion queues
+		 * the work again.  Notifications stay off meanwhile.
+		 */
+		if (bq->flush || !bq->nr_free)
+			break;
 		if (chains == BLK_RUN_CHAINS) {
 			blk_kick(bq);
 			break;
 		}
-		ret = kestrel_vq_pop(vq, &c);
+		s = bq->free[bq->nr_free - 1];
+		ret = kestrel_vq_pop(vq, &s->chain);
 		if (ret < 0)
 			goto broken;
 		if (!ret) {
@@ -568,13 +836,12 @@ static void blk_process(struct blk_queue *bq)
 			kestrel_vq_disable_notify(vq);
 			continue;
 		}
+		bq->nr_free--;
 		chains++;
-		used = blk_handle(bq, &c);
-		if (used < 0 || kestrel_vq_push(vq, c.head, used))
+		if (blk_handle(bq, s))
 			goto broken;
-		pushed = true;
 	}
-	if (pushed && kestrel_vq_should_interrupt(vq))
+	if (bq->pushed && kestrel_vq_should_interrupt(vq))
 		blk->vdev.interrupt(&blk->vdev, bq->index);
 	if (!kestrel_vq_broken(vq))
 		return;
@@ -638,7 +905,11 @@ static int blk_start(struct kestrel_virtio_dev *vdev)
 	return 0;
 }
 
-/* Stop queueing, then wait for every worker to be idle. */
+/*
+ * Stop queueing, wait for every worker to be idle and for the backend to
+ * give back every slot, then take the slots back: the requests in them
+ * are dropped.  May sleep (as long as the backend takes).
+ */
 static void blk_stop(struct kestrel_virtio_blk *blk)
 {
 	unsigned int i;
@@ -646,9 +917,19 @@ static void blk_stop(struct kestrel_virtio_blk *blk)
 	spin_lock(&blk->lock);
 	blk->running = false;
 	spin_unlock(&blk->lock);
-	for (i = 0; i < blk->num_queues; i++)
-		if (blk->queues[i])
-			kthread_cancel_work_sync(&blk->queues[i]->work);
+	for (i = 0; i < blk->num_queues; i++) {
+		struct blk_queue *bq = blk->queues[i];
+
+		if (!bq)
+			continue;
+		kthread_cancel_work_sync(&bq->work);
+		/* The worker submits no more; the backend finishes. */
+		wait_var_event(&bq->inflight, !atomic_read(&bq->inflight));
+		/* The completions queued the work: it would do nothing. */
+		kthread_cancel_work_sync(&bq->work);
+		if (bq->slots)
+			blk_slots_reset(bq);
+	}
 }
 
 static void blk_reset(struct kestrel_virtio_dev *vdev)
@@ -726,6 +1007,7 @@ static void blk_free(struct kestrel_virtio_blk *blk)
 			continue;
 		if (bq->worker)
 			kthread_destroy_worker(bq->worker);
+		kvfree(bq->slots);
 		kvfree(bq);
 	}
 	kfree(blk);
@@ -736,6 +1018,7 @@ static int blk_add_queue(struct kestrel_virtio_blk *blk, u16 i,
 {
 	struct kthread_worker *worker;
 	struct blk_queue *bq;
+	unsigned int j;
 	int err;
 
 	bq = kvzalloc(sizeof(*bq), GFP_KERNEL_ACCOUNT);
@@ -746,6 +1029,20 @@ static int blk_add_queue(struct kestrel_virtio_blk *blk, u16 i,
 	bq->index = i;
 	snprintf(bq->name, sizeof(bq->name), "%s q%u", blk->name, i);
 	kthread_init_work(&bq->work, blk_work);
+	init_llist_head(&bq->done);
+	atomic_set(&bq->inflight, 0);
+	/* BLK_SLOTS * ~12.5 KiB: ~400 KiB, not contiguous (kvcalloc). */
+	bq->slots = kvcalloc(BLK_SLOTS, sizeof(*bq->slots), GFP_KERNEL_ACCOUNT);
+	if (!bq->slots)
+		return -ENOMEM;
+	for (j = 0; j < BLK_SLOTS; j++) {
+		struct blk_slot *s = &bq->slots[j];
+
+		s->bq = bq;
+		s->chain.segs = s->segs;
+		s->chain.max_segs = BLK_MAX_SEGS;
+	}
+	blk_slots_reset(bq);
 	worker = kthread_create_worker(0, "kestrel/%u:blk%u.%u", p->domid,
 				       p->index, i);
 	if (IS_ERR(worker))
@@ -771,6 +1068,9 @@ kestrel_virtio_blk_create(const struct kestrel_virtio_blk_params *params,
 		return ERR_PTR(-EINVAL);
 	if (!params->readonly && !(params->file->f_mode & FMODE_WRITE))
 		return ERR_PTR(-EINVAL);
+	if (!params->file->f_op->read_iter ||
+	    (!params->readonly && !params->file->f_op->write_iter))
+		return ERR_PTR(-EINVAL);
 	blk = kzalloc(sizeof(*blk), GFP_KERNEL_ACCOUNT);
 	if (!blk)
 		return ERR_PTR(-ENOMEM);
@@ -778,6 +1078,8 @@ kestrel_virtio_blk_create(const struct kestrel_virtio_blk_params *params,
 	spin_lock_init(&blk->lock);
 	blk->readonly = params->readonly;
 	blk->direct = params->direct;
+	blk->io_error = params->io_error;
+	blk->io_error_data = params->io_error_data;
 	blk->num_queues = params->num_queues;
 	memcpy(blk->serial, params->serial,
 	       strnlen(params->serial, sizeof(blk->serial)));
