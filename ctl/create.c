@@ -25,6 +25,7 @@
 #include "domxml.h"
 #include "loader.h"
 #include "acpi.h"
+#include "network.h"
 
 static int write_boot_image(uint32_t id, const struct kestrel_boot_image *img,
 			    uint64_t ram, struct kestrel_regs *regs,
@@ -191,8 +192,9 @@ static void close_taps(struct tap_fds *taps)
 
 /*
  * What is the XML's fault, refused before anything is opened (whether
- * the module is loaded or not): an <interface type='network'> (there is
- * no Kestrel-managed network yet), and a <target managed='no'> tap that
+ * the module is loaded or not): an <interface type='network'> whose
+ * network is not defined or not active (libvirt's "Network not found" and
+ * "network 'x' is not active"), and a <target managed='no'> tap that
  * does not exist.
  */
 static int check_interfaces(const struct kestrel_domxml *x)
@@ -201,11 +203,15 @@ static int check_interfaces(const struct kestrel_domxml *x)
 
 	for (i = 0; i < x->nr_devices && i < KESTREL_MAX_DEVICES; i++) {
 		const struct kestrel_domxml_device *d = &x->devices[i];
+		char bridge[KESTREL_NET_IFNAME_MAX];
+		int err;
 
 		if (d->type == KESTREL_DEV_NET &&
-		    d->net.type == KESTREL_DOMXML_NET_NETWORK)
-			return kestrel_fail(EOPNOTSUPP, "<interface> type='network' needs a Kestrel-managed network, not implemented yet (network '%s'; use type='bridge' with <source bridge=...> or type='ethernet')",
-					    d->net.source);
+		    d->net.type == KESTREL_DOMXML_NET_NETWORK) {
+			err = kestrel_network_bridge(d->net.source, bridge);
+			if (err)
+				return err;
+		}
 		if (d->type == KESTREL_DEV_NET &&
 		    d->net.managed == KESTREL_DOMXML_NO &&
 		    !if_nametoindex(d->net.target))
@@ -259,6 +265,13 @@ static int open_interfaces(struct kestrel_domxml *live, struct tap_fds *taps)
 		err = kestrel_netdev_set_mac(name, tapmac);
 		if (!err && d->net.type == KESTREL_DOMXML_NET_BRIDGE)
 			err = kestrel_bridge_attach(d->net.source, name);
+		/* A network's tap goes on the network's bridge, the same way. */
+		if (!err && d->net.type == KESTREL_DOMXML_NET_NETWORK) {
+			char bridge[KESTREL_NET_IFNAME_MAX];
+
+			err = kestrel_network_bridge(d->net.source, bridge) ?:
+			      kestrel_bridge_attach(bridge, name);
+		}
 	}
 	if (err)
 		close_taps(taps);

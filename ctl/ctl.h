@@ -154,5 +154,6 @@ extern const struct cmd_def event_cmds[];
 extern const struct cmd_def host_cmds[];
 extern const struct cmd_def domain_cmds[];
 extern const struct cmd_def device_cmds[];
+extern const struct cmd_def network_cmds[];
 
 #endif /* KESTREL_CTL_H */

@@ -19,6 +19,7 @@ static const struct cmd_def *const cmd_tables[] = {
 	domain_cmds,
 	device_cmds,
 	event_cmds,
+	network_cmds,
 	host_cmds,
 };
 

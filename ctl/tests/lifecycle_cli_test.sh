@@ -197,7 +197,8 @@ expect "an unsupported <disk> child is refused naming it" 1 \
 	"unsupported element <boot> at line" \
 	-- define "$tmp/boot.xml"
 # <interface>: define opens nothing and keeps a generated MAC; create
-# refuses type='network' and a missing managed='no' tap before anything.
+# refuses type='network' on an unknown network and a missing managed='no'
+# tap before anything.
 net_xml() {	# net_xml NAME FRAGMENT
 	sed "s|</devices>|$2</devices>|; s|<name>linux</name>|<name>$1</name>|; /<uuid>/d" \
 		"$tmp/linux.xml" >"$tmp/$1.xml"
@@ -212,9 +213,9 @@ check "redefining from the definition keeps its MAC" \
 	grep -q "<mac address='$mac1'/>" "$defs/nic.xml"
 "$kestrel" undefine nic >/dev/null 2>&1
 net_xml natnet "<interface type='network'><source network='default'/><model type='virtio'/></interface>"
-expect "create refuses type='network' before anything, saying why" 1 \
+expect "create refuses type='network' on an unknown network before anything" 1 \
 	"^error: Failed to create domain from $tmp/natnet.xml\$" \
-	"^error: <interface> type='network' needs a Kestrel-managed network, not implemented yet (network 'default'" \
+	"^error: Network not found: no network with matching name 'default'\$" \
 	-- create "$tmp/natnet.xml"
 net_xml unmanaged "<interface type='ethernet'><target dev='kestrelnotap0' managed='no'/><model type='virtio'/></interface>"
 expect "create needs a managed='no' tap to exist, in libvirt's words" 1 \
