@@ -10,23 +10,29 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "domxml.h"
 
 /* The event kinds `event` knows, as virsh names them. */
 enum event_kind {
 	KIND_LIFECYCLE,
 	KIND_REBOOT,
+	KIND_IO_ERROR,
 	KIND_COUNT
 };
 
 static const char *const kind_names[KIND_COUNT] = {
 	[KIND_LIFECYCLE] = "lifecycle",
 	[KIND_REBOOT] = "reboot",
+	[KIND_IO_ERROR] = "io-error",
 };
 
 static enum event_kind kind_of(const struct kestrel_event_msg *ev)
 {
-	return ev->event == KESTREL_EVENT_REBOOTED ? KIND_REBOOT :
-						     KIND_LIFECYCLE;
+	if (ev->event == KESTREL_EVENT_REBOOTED)
+		return KIND_REBOOT;
+	if (ev->event == KESTREL_EVENT_IO_ERROR)
+		return KIND_IO_ERROR;
+	return KIND_LIFECYCLE;
 }
 
 static long long now_ms(void)
@@ -119,12 +125,80 @@ static void print_timestamp(void)
 	       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
-static void print_event(const struct kestrel_event_msg *ev, bool timestamp)
+/*
+ * libvirt's alias of a virtio disk, virtio-disk<N>, N from its target
+ * name as virDiskNameToIndex() counts (vda 0, vdz 25, vdaa 26); -1 for a
+ * name that is not vd<letters>.
+ */
+static int disk_index(const char *target)
 {
+	const char *p;
+	int idx = 0;
+
+	if (strncmp(target, "vd", 2) || !target[2])
+		return -1;
+	for (p = target + 2; *p; p++) {
+		if (*p < 'a' || *p > 'z' || idx > 100000)
+			return -1;
+		idx = (idx + (p == target + 2 ? 0 : 1)) * 26 + (*p - 'a');
+	}
+	return idx;
+}
+
+/*
+ * The source path and alias of the disk in PCI slot @ev->slot, from the
+ * XML the kernel keeps: "-" and "" when the domain is gone already.
+ */
+static void io_error_disk(struct cmd_ctx *ctx,
+			  const struct kestrel_event_msg *ev, char *src,
+			  size_t srclen, char *alias, size_t aliaslen)
+{
+	struct kestrel_domain_info info = { 0 };
+	struct kestrel_domxml x;
+	unsigned int i;
+
+	snprintf(src, srclen, "-");
+	snprintf(alias, aliaslen, "%s", "");
+	if (!ctx->conn && kestrel_open(&ctx->conn))
+		return;
+	if (kestrel_domain_get(ctx->conn, ev->id, &info, true))
+		return;
+	kestrel_domxml_init(&x);
+	if (info.xml && !kestrel_domxml_parse(info.xml, strlen(info.xml), &x)) {
+		for (i = 0; i < x.nr_devices; i++) {
+			const struct kestrel_domxml_device *dev = &x.devices[i];
+			int idx;
+
+			if (dev->type != KESTREL_DEV_BLOCK || dev->slot != ev->slot)
+				continue;
+			if (dev->disk.source)
+				snprintf(src, srclen, "%s", dev->disk.source);
+			idx = disk_index(dev->disk.target);
+			if (idx >= 0)
+				snprintf(alias, aliaslen, "virtio-disk%d", idx);
+			else
+				snprintf(alias, aliaslen, "%s", dev->disk.target);
+		}
+		kestrel_domxml_free(&x);
+	}
+	kestrel_domain_info_clear(&info);
+}
+
+static void print_event(struct cmd_ctx *ctx, const struct kestrel_event_msg *ev,
+			bool timestamp)
+{
+	char src[4096], alias[64];
+
+	if (kind_of(ev) == KIND_IO_ERROR)
+		io_error_disk(ctx, ev, src, sizeof(src), alias, sizeof(alias));
 	if (timestamp)
 		print_timestamp();
 	if (kind_of(ev) == KIND_REBOOT)
 		printf("event 'reboot' for domain '%s'\n", ev->name);
+	else if (kind_of(ev) == KIND_IO_ERROR)
+		/* virsh's format; the action is always "report". */
+		printf("event 'io-error' for domain '%s': %s (%s) report\n",
+		       ev->name, src, alias);
 	else
 		printf("event 'lifecycle' for domain '%s': %s %s\n", ev->name,
 		       kestrel_event_name(ev->event),
@@ -161,7 +235,8 @@ static int wanted_kind(struct cmd_ctx *ctx)
 }
 
 /* Receive and print until done; the number of events printed, or -1. */
-static int event_loop(struct kestrel_conn *events, int kind,
+static int event_loop(struct cmd_ctx *ctx, struct kestrel_conn *events,
+		      int kind,
 		      const struct ctl_domain *d, bool loop, bool timestamp,
 		      int timeout_ms)
 {
@@ -191,7 +266,7 @@ static int event_loop(struct kestrel_conn *events, int kind,
 			continue;
 		if (kind != KIND_COUNT && (int)kind_of(&ev) != kind)
 			continue;
-		print_event(&ev, timestamp);
+		print_event(ctx, &ev, timestamp);
 		count++;
 		if (!loop)
 			return count;
@@ -233,7 +308,7 @@ static int cmd_event(struct cmd_ctx *ctx)
 	interrupted = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	count = event_loop(events, kind, ref ? &d : NULL,
+	count = event_loop(ctx, events, kind, ref ? &d : NULL,
 			   cmd_opt_bool(ctx, "loop"),
 			   cmd_opt_bool(ctx, "timestamp"), timeout_ms);
 	sigaction(SIGINT, &old_int, NULL);
@@ -249,7 +324,7 @@ static int cmd_event(struct cmd_ctx *ctx)
 static const struct opt_def opts_event[] = {
 	{ "domain", OPT_DATA, false, "filter by domain name, id or uuid" },
 	{ "event", OPT_STRING, false,
-	  "which event type to wait for: lifecycle or reboot" },
+	  "which event type to wait for: lifecycle, reboot or io-error" },
 	{ "all", OPT_BOOL, false, "wait for all events instead of just one type" },
 	{ "loop", OPT_BOOL, false, "loop until timeout or interrupt, rather than one-shot" },
 	{ "timeout", OPT_STRING, false, "timeout seconds" },
@@ -261,7 +336,7 @@ static const struct opt_def opts_event[] = {
 const struct cmd_def event_cmds[] = {
 	{ "event", cmd_event, "Domain Events", "events",
 	  "Domain Events",
-	  "List event types, or wait for domain events to occur: lifecycle (Started, Stopped, ...) and reboot.",
+	  "List event types, or wait for domain events to occur: lifecycle (Started, Stopped, ...), reboot and io-error.",
 	  opts_event },
 	{ NULL }
 };

@@ -129,6 +129,7 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 	spin_lock_init(&dom->state_lock);
 	init_waitqueue_head(&dom->park_wq);
 	INIT_WORK(&dom->shutdown_work, domain_shutdown_work);
+	kestrel_platform_prepare(dom);
 	strscpy(dom->name, name, sizeof(dom->name));
 	if (uuid)
 		memcpy(dom->uuid, uuid, KESTREL_UUID_LEN);
@@ -494,11 +495,15 @@ static int domain_reboot(struct kestrel_domain *dom)
 	if (err)
 		return err;
 	kestrel_vcpus_pause(dom);
+	/*
+	 * The devices first: a reset waits for their requests in flight,
+	 * which would otherwise land in the fresh RAM.
+	 */
+	kestrel_platform_reset(dom);
 	kestrel_mem_clear(&dom->mem);
 	err = kestrel_boot_apply(dom);
 	if (err)
 		return err;
-	kestrel_platform_reset(dom);
 	for (i = 0; i < dom->nr_vcpus; i++)
 		kestrel_vcpu_reset(&dom->vcpus[i], &dom->boot->regs[i],
 				   &dom->boot->sregs[i],

@@ -246,10 +246,24 @@ struct kestrel_domain {
 	unsigned int nr_devs;
 	struct kestrel_dev_config devs[KESTREL_MAX_DEVICES];
 	struct kestrel_pci_bus *pci;
-	struct {
+	struct kestrel_dev_state {
 		void *model;			/* by devs[i].type */
 		struct kestrel_virtio_pci *vp;
+		/*
+		 * A disk's backend errors not yet sent as an event: counted
+		 * by the blk hook in any context, sent and zeroed by
+		 * @io_error_work.
+		 */
+		struct kestrel_domain *dom;
+		atomic_t io_errors;
+		int io_error_last;		/* WRITE_ONCE/READ_ONCE */
 	} dev_state[KESTREL_MAX_DEVICES];
+	/*
+	 * Sends the io-error events.  Queued by the blk hook (any context)
+	 * while the disks exist; cancelled after they are destroyed, so it
+	 * never runs once platform.c has freed the devices.
+	 */
+	struct work_struct io_error_work;
 
 	void *arch;			/* vendor state: nested page tables */
 };

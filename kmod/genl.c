@@ -183,6 +183,38 @@ void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
 			  KESTREL_MCGRP_EVENTS_ID, gfp);
 }
 
+/*
+ * KESTREL_EVENT_IO_ERROR for the disk in PCI slot @slot: @count requests
+ * failed, the last with -@err.  Process context (platform.c's work).
+ */
+void kestrel_genl_notify_io_error(struct kestrel_domain *dom, u32 slot,
+				  int err, u32 count)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &kestrel_genl_family, 0,
+			  KESTREL_CMD_DOMAIN_EVENT);
+	if (!hdr ||
+	    nla_put_u32(msg, KESTREL_A_DOM_ID, dom->id) ||
+	    nla_put_string(msg, KESTREL_A_DOM_NAME, dom->name) ||
+	    nla_put(msg, KESTREL_A_DOM_UUID, KESTREL_UUID_LEN, dom->uuid) ||
+	    nla_put_u32(msg, KESTREL_A_EVENT, KESTREL_EVENT_IO_ERROR) ||
+	    nla_put_u32(msg, KESTREL_A_EVENT_DETAIL, 0) ||
+	    nla_put_u32(msg, KESTREL_A_EVENT_SLOT, slot) ||
+	    nla_put_u32(msg, KESTREL_A_EVENT_ERRNO, err < 0 ? -err : err) ||
+	    nla_put_u32(msg, KESTREL_A_EVENT_COUNT, count)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&kestrel_genl_family, msg, 0,
+			  KESTREL_MCGRP_EVENTS_ID, GFP_KERNEL);
+}
+
 /* The domain a request names by ID, name or UUID, with a reference. */
 static struct kestrel_domain *kestrel_lookup(struct genl_info *info)
 {

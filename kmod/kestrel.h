@@ -134,6 +134,8 @@ int kestrel_genl_init(void);
 void kestrel_genl_exit(void);
 void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
 			 gfp_t gfp);
+void kestrel_genl_notify_io_error(struct kestrel_domain *dom, u32 slot,
+				  int err, u32 count);
 
 /* domain.c */
 unsigned int kestrel_domain_count(void);

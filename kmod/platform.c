@@ -223,6 +223,46 @@ static void vcon_input_notify(void *vc)
 }
 
 /* The device models of dom->devs on the PCI bus; undone by _free. */
+/*
+ * The blk hook: a backend request failed.  Any context: count it and let
+ * the work item send the event.
+ */
+static void blk_io_error(void *data, int err)
+{
+	struct kestrel_dev_state *ds = data;
+
+	WRITE_ONCE(ds->io_error_last, err);
+	atomic_inc(&ds->io_errors);
+	queue_work(kestrel_wq, &ds->dom->io_error_work);
+}
+
+/* One io-error event per disk that had errors since the last run. */
+static void platform_io_error_work(struct work_struct *work)
+{
+	struct kestrel_domain *dom = container_of(work, struct kestrel_domain,
+						  io_error_work);
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_devs; i++) {
+		struct kestrel_dev_state *ds = &dom->dev_state[i];
+		int n = atomic_xchg(&ds->io_errors, 0);
+
+		if (n)
+			kestrel_genl_notify_io_error(dom, dom->devs[i].slot,
+						     READ_ONCE(ds->io_error_last),
+						     n);
+	}
+}
+
+void kestrel_platform_prepare(struct kestrel_domain *dom)
+{
+	unsigned int i;
+
+	INIT_WORK(&dom->io_error_work, platform_io_error_work);
+	for (i = 0; i < KESTREL_MAX_DEVICES; i++)
+		dom->dev_state[i].dom = dom;
+}
+
 static int platform_devices_init(struct kestrel_domain *dom)
 {
 	struct kestrel_virtio_dev *vdev;
@@ -256,6 +296,8 @@ static int platform_devices_init(struct kestrel_domain *dom)
 				.num_queues = c->queues ?: min(dom->nr_vcpus, 64U),
 				.domid = dom->id,
 				.index = i,
+				.io_error = blk_io_error,
+				.io_error_data = &dom->dev_state[i],
 			};
 			struct kestrel_virtio_blk *blk;
 
@@ -354,6 +396,8 @@ static void platform_devices_free(struct kestrel_domain *dom)
 		}
 		dom->dev_state[i].model = NULL;
 	}
+	/* The disks are gone: nothing queues it any more. */
+	cancel_work_sync(&dom->io_error_work);
 	if (dom->pci)
 		kestrel_pci_bus_destroy(dom->pci);
 	dom->pci = NULL;

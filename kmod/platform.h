@@ -22,6 +22,8 @@ struct kestrel_dev_stats {
 
 /* Create the devices and claim their ports and MMIO; undone by _free. */
 int kestrel_platform_init(struct kestrel_domain *dom);
+/* Before anything else of the platform, at allocation: cannot fail. */
+void kestrel_platform_prepare(struct kestrel_domain *dom);
 /* After the vCPUs stopped: no device is accessed any more. */
 void kestrel_platform_free(struct kestrel_domain *dom);
 /* System reset with the vCPUs parked (reboot in place).  Sleeps. */

@@ -68,6 +68,15 @@ int kestrel_parse_event(const struct nlmsghdr *nlh,
 		case KESTREL_A_EVENT_DETAIL:
 			err = kestrel_attr_u32(a, &ev->detail, "EVENT_DETAIL");
 			break;
+		case KESTREL_A_EVENT_SLOT:
+			err = kestrel_attr_u32(a, &ev->slot, "EVENT_SLOT");
+			break;
+		case KESTREL_A_EVENT_ERRNO:
+			err = kestrel_attr_u32(a, &ev->error, "EVENT_ERRNO");
+			break;
+		case KESTREL_A_EVENT_COUNT:
+			err = kestrel_attr_u32(a, &ev->count, "EVENT_COUNT");
+			break;
 		}
 		if (err)
 			goto fail;

@@ -294,6 +294,11 @@ struct kestrel_event_msg {
 	uint8_t uuid[KESTREL_UUID_LEN];
 	enum kestrel_event event;
 	uint32_t detail;
+	/* KESTREL_EVENT_IO_ERROR only (0 otherwise): the disk, the errno,
+	 * how many requests failed since its previous io-error event. */
+	uint32_t slot;
+	uint32_t error;
+	uint32_t count;
 };
 
 /* A connection subscribed to the events group. */

@@ -8,11 +8,13 @@
 # shows as such and the device refuses a write the guest forces through.
 # With cache='none' on a block device the requests go asynchronously
 # (O_DIRECT, several in flight): the same format, write and read back.
+# A backend error is an I/O error in the guest and an io-error event on
+# the host.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=${TMPDIR:-/tmp}/kestrel-vblk.$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
-plan=12
+plan=13
 mkdir -p "$tmp"
 . "$top/selftests/linux_lib.sh"
 doms=
@@ -158,17 +160,32 @@ fi
 if [ -n "$eio_skip" ]; then
 	n=$((n + 1))
 	echo "ok $n # SKIP a failing backend: $eio_skip"
+	n=$((n + 1))
+	echo "ok $n # SKIP an io-error event: $eio_skip"
 else
 	xml vblk-eio$$ eio "    <disk type='block' device='disk'>
       <driver name='qemu' type='raw' cache='none'/>
       <source dev='/dev/mapper/kestrel-eio$$'/>
       <target dev='vda' bus='virtio'/>
     </disk>"
+	# Listening before the domain exists: no --domain filter.
+	"$kestrel" event --event io-error --loop --timeout "$limit" \
+		>"$tmp/eio.events" 2>&1 &
+	evpid=$!
+	sleep 1
 	boot vblk-eio$$
 	if grep -q "^disk: eio 4096 error 4096" "$tmp/vblk-eio$$.con"; then
 		ok "a backend I/O error is an I/O error in the guest, and the disk goes on"
 	else
 		not_ok "a backend I/O error is an I/O error in the guest, and the disk goes on # $(why vblk-eio$$)"
+	fi
+	kill "$evpid" 2>/dev/null
+	wait "$evpid" 2>/dev/null
+	want="event 'io-error' for domain 'vblk-eio$$': /dev/mapper/kestrel-eio$$ (virtio-disk0) report"
+	if grep -qxF "$want" "$tmp/eio.events"; then
+		ok "...and an io-error event on the host names the disk"
+	else
+		not_ok "...and an io-error event on the host names the disk # got: $(tr '\n' '|' <"$tmp/eio.events")"
 	fi
 	dmsetup remove "kestrel-eio$$" 2>/dev/null
 	losetup -d "$loop"

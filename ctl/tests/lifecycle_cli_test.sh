@@ -85,7 +85,7 @@ expect "reboot has no --wait" 1 "^error: command 'reboot' doesn't support option
 
 expect "event needs --event, --all or --list" 1 \
 	'^error: one of --list, --all, or --event <type> is required$' -- event
-expect "event --list names the event types" 0 '^lifecycle$' '^reboot$' \
+expect "event --list names the event types" 0 '^lifecycle$' '^reboot$' '^io-error$' \
 	-- event --list
 expect "event --all and --event are exclusive" 1 \
 	'^error: Options --all and --event are mutually exclusive$' \

@@ -699,6 +699,30 @@ TEST(event_message)
 	EXPECT_STREQ("Destroyed", kestrel_event_detail_name(ev.event, ev.detail));
 }
 
+TEST(io_error_event)
+{
+	struct kestrel_event_msg ev;
+	struct nlmsghdr *nlh = event_msg(KESTREL_EVENT_IO_ERROR, 0, 0);
+
+	mnl_attr_put_u32(nlh, KESTREL_A_EVENT_SLOT, 4);
+	mnl_attr_put_u32(nlh, KESTREL_A_EVENT_ERRNO, EIO);
+	mnl_attr_put_u32(nlh, KESTREL_A_EVENT_COUNT, 3);
+	ASSERT_EQ(1, kestrel_parse_event(nlh, &ev));
+	EXPECT_EQ(KESTREL_EVENT_IO_ERROR, ev.event);
+	EXPECT_EQ(4, ev.slot);
+	EXPECT_EQ(EIO, ev.error);
+	EXPECT_EQ(3, ev.count);
+	/* A lifecycle event has none of them. */
+	ASSERT_EQ(1, kestrel_parse_event(event_msg(KESTREL_EVENT_STARTED, 0, 0),
+					 &ev));
+	EXPECT_EQ(0, ev.slot);
+	EXPECT_EQ(0, ev.count);
+	/* A malformed one is refused. */
+	nlh = event_msg(KESTREL_EVENT_IO_ERROR, 0, 0);
+	mnl_attr_put_u16(nlh, KESTREL_A_EVENT_SLOT, 4);
+	EXPECT_GT(0, kestrel_parse_event(nlh, &ev));
+}
+
 TEST(event_detail_is_optional)
 {
 	struct kestrel_event_msg ev;

@@ -135,6 +135,16 @@ enum kestrel_event {
  * (on_reboot = restart).  Detail 0.
  */
 #define KESTREL_EVENT_REBOOTED			100
+/*
+ * Not a lifecycle event either (libvirt's "io-error" event ID): a disk's
+ * backend failed requests, which the guest got as I/O errors (libvirt's
+ * action "report").  KESTREL_A_EVENT_SLOT names the disk by its PCI slot,
+ * KESTREL_A_EVENT_ERRNO is the last error (a positive errno) and
+ * KESTREL_A_EVENT_COUNT how many requests failed since the previous
+ * io-error event of that disk: errors that come faster than the events
+ * can be sent are folded into one.  Detail 0.
+ */
+#define KESTREL_EVENT_IO_ERROR			101
 
 /*
  * What happens when the guest powers off, reboots or crashes
@@ -368,6 +378,9 @@ enum kestrel_attr {
 	KESTREL_A_DOM_BOOT_FILES,	/* binary: struct kestrel_boot_file[] */
 	KESTREL_A_DOM_DEVICES,		/* nested: KESTREL_A_DEVICE each */
 	KESTREL_A_STAT_DEVICES,		/* nested: KESTREL_A_DEVICE each */
+	KESTREL_A_EVENT_SLOT,		/* u32: IO_ERROR's device, PCI slot */
+	KESTREL_A_EVENT_ERRNO,		/* u32: IO_ERROR's last errno, > 0 */
+	KESTREL_A_EVENT_COUNT,		/* u32: IO_ERROR's failed requests */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
