@@ -93,7 +93,7 @@ lib/tests/%: lib/tests/%.c lib/libkestrel.a $(HDRS) $(KSFT)/kselftest_harness.h
 
 # Kernel code with a userspace unit test includes the .c it tests.
 # (kmod/foo.c, kmod/dev/foo.c or kmod/virtio/foo.c; the test #includes it.)
-kmod/tests/%_test: kmod/tests/%_test.c kmod/tests/kshim.h \
+kmod/tests/%_test: kmod/tests/%_test.c kmod/tests/kshim.h kmod/tests/vring_model.h \
 		   $(wildcard kmod/*.[ch] kmod/dev/*.[ch] kmod/virtio/*.[ch]) \
 		   $(KSFT)/kselftest_harness.h
 	$(CC) $(CFLAGS) -isystem $(KSFT) -o $@ $<

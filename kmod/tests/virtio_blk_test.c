@@ -2,8 +2,9 @@
 /*
  * virtio-blk (kmod/virtio/blk.c) with its kernel services shimmed
  * (kshim.h): a queue's worker runs when the test calls kshim_run_work(),
- * the backend is a fake file (a buffer) with injectable failures, and a
- * driver model here puts requests on the queues and reads the used rings.
+ * the backend is a fake file (a buffer) with injectable failures, and the
+ * driver model of vring_model.h puts requests on the queues and reads the
+ * used rings.
  * The file's read_iter/write_iter complete in the call, or (kshim_defer)
  * later, when the test calls kshim_aio_complete(): requests in flight.
  */
@@ -15,75 +16,9 @@
 
 #include <stdlib.h>
 
+#define NQ		2
+#include "vring_model.h"
 #include "kselftest_harness.h"
-
-/* Fake guest RAM: [0, RAM_SIZE) but the hole [HOLE_START, HOLE_END). */
-#define RAM_SIZE	(1u << 20)
-#define HOLE_START	0x80000u
-#define HOLE_END	0x90000u
-#define RAM_PAGES	(RAM_SIZE / PAGE_SIZE)
-
-struct kestrel_mem {
-	u8 *ram;
-	struct page pages[RAM_PAGES];
-};
-
-static bool ram_ok(u64 gpa, u64 len)
-{
-	if (!len || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
-		return false;
-	return gpa + len <= HOLE_START || gpa >= HOLE_END;
-}
-
-bool kestrel_mem_gpa_to_off(const struct kestrel_mem *mem, u64 gpa, u64 *off)
-{
-	if (!ram_ok(gpa, 1))
-		return false;
-	*off = gpa;
-	return true;
-}
-
-struct page *kestrel_mem_page(const struct kestrel_mem *mem, unsigned long idx)
-{
-	if (idx >= RAM_PAGES)
-		abort();
-	return (struct page *)&mem->pages[idx];
-}
-
-static int vq_ram_read(const struct kestrel_mem *mem, u64 gpa, void *buf,
-		       u32 len)
-{
-	if (!ram_ok(gpa, len))
-		return -EFAULT;
-	memcpy(buf, mem->ram + gpa, len);
-	return 0;
-}
-
-static int vq_ram_write(const struct kestrel_mem *mem, u64 gpa,
-			const void *buf, u32 len)
-{
-	if (!ram_ok(gpa, len))
-		return -EFAULT;
-	memcpy(mem->ram + gpa, buf, len);
-	return 0;
-}
-
-static int vq_ram_load16(const struct kestrel_mem *mem, u64 gpa, u16 *val)
-{
-	__le16 v;
-
-	if (vq_ram_read(mem, gpa, &v, 2))
-		return -EFAULT;
-	*val = le16_to_cpu(v);
-	return 0;
-}
-
-static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
-{
-	__le16 v = cpu_to_le16(val);
-
-	return vq_ram_write(mem, gpa, &v, 2);
-}
 
 /* Queue q's rings at QBASE(q); indirect tables after them. */
 #define QBASE(q)	(0x1000u + 0x10000u * (q))
@@ -96,30 +31,12 @@ static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
 #define BUF_GPA		0x40000u		/* data, to the hole */
 #define HIGH_GPA	HOLE_END		/* data after the hole */
 #define QSIZE		qsize
-#define NQ		2
 
 #define FILE_SIZE	(256 * 1024 + 100)	/* 512 sectors and a bit */
 #define SECTORS		512
 
-#define F_NEXT		KESTREL_VRING_DESC_F_NEXT
-#define F_WRITE		KESTREL_VRING_DESC_F_WRITE
-#define F_INDIRECT	KESTREL_VRING_DESC_F_INDIRECT
-
 /* The queues' size; a test may raise it (up to 256) before drv_create. */
 static u16 qsize = 16;
-static unsigned int interrupts[NQ], resets_asked;
-
-static void on_interrupt(struct kestrel_virtio_dev *vdev, u16 q)
-{
-	if (q >= NQ)
-		abort();
-	interrupts[q]++;
-}
-
-static void on_needs_reset(struct kestrel_virtio_dev *vdev)
-{
-	resets_asked++;
-}
 
 /* The io_error hook: calls, the last error and data. */
 static unsigned int io_errors;
@@ -139,93 +56,24 @@ struct drv {
 	struct kestrel_virtio_blk_params p;
 	struct kestrel_virtio_blk *blk;
 	struct kestrel_virtio_dev *vdev;
-	u16 avail_idx[NQ];
-	u16 next_desc[NQ];
+	struct vring vr[NQ];
 	u32 next_table[NQ];
 	u64 scratch;
 };
-
-struct seg {
-	u64 gpa;
-	u32 len;
-	bool write;
-};
-
-static void put16(struct drv *d, u64 gpa, u16 v)
-{
-	__le16 x = cpu_to_le16(v);
-
-	memcpy(d->mem.ram + gpa, &x, 2);
-}
-
-static u16 get16(struct drv *d, u64 gpa)
-{
-	__le16 x;
-
-	memcpy(&x, d->mem.ram + gpa, 2);
-	return le16_to_cpu(x);
-}
-
-static u32 get32(struct drv *d, u64 gpa)
-{
-	__le32 x;
-
-	memcpy(&x, d->mem.ram + gpa, 4);
-	return le32_to_cpu(x);
-}
-
-static void set_desc(struct drv *d, u64 table, u16 i, u64 addr, u32 len,
-		     u16 flags, u16 next)
-{
-	struct vq_desc x = {
-		.addr = cpu_to_le64(addr),
-		.len = cpu_to_le32(len),
-		.flags = cpu_to_le16(flags),
-		.next = cpu_to_le16(next),
-	};
-
-	memcpy(d->mem.ram + table + 16 * (u64)i, &x, sizeof(x));
-}
-
-static void avail_add(struct drv *d, u16 q, u16 head)
-{
-	put16(d, AVAIL_GPA(q) + 4 + 2 * (d->avail_idx[q] % QSIZE), head);
-	d->avail_idx[q]++;
-	put16(d, AVAIL_GPA(q) + 2, d->avail_idx[q]);
-}
 
 /* Put @n segments on queue @q as one chain, direct or through a table. */
 static u16 chain(struct drv *d, u16 q, const struct seg *s, unsigned int n,
 		 bool indirect)
 {
-	u64 table;
-	u16 head;
-	unsigned int i;
+	u64 table = 0;
 
 	if (indirect) {
 		table = TABLE_GPA(q) + d->next_table[q];
 		d->next_table[q] += 16 * n;
 		if (d->next_table[q] > 0x4000)
 			abort();
-		for (i = 0; i < n; i++)
-			set_desc(d, table, i, s[i].gpa, s[i].len,
-				 (s[i].write ? F_WRITE : 0) |
-				 (i + 1 < n ? F_NEXT : 0), i + 1);
-		head = d->next_desc[q]++ % QSIZE;
-		set_desc(d, DESC_GPA(q), head, table, 16 * n, F_INDIRECT, 0);
-	} else {
-		head = d->next_desc[q] % QSIZE;
-		for (i = 0; i < n; i++) {
-			u16 me = d->next_desc[q]++ % QSIZE;
-
-			set_desc(d, DESC_GPA(q), me, s[i].gpa, s[i].len,
-				 (s[i].write ? F_WRITE : 0) |
-				 (i + 1 < n ? F_NEXT : 0),
-				 d->next_desc[q] % QSIZE);
-		}
 	}
-	avail_add(d, q, head);
-	return head;
+	return add_chain(&d->vr[q], s, n, table);
 }
 
 static u64 scratch(struct drv *d, u32 len)
@@ -277,21 +125,6 @@ static u8 status(struct drv *d, u64 gpa)
 	return d->mem.ram[gpa];
 }
 
-static u16 used_idx(struct drv *d, u16 q)
-{
-	return get16(d, USED_GPA(q) + 2);
-}
-
-static u32 used_id(struct drv *d, u16 q, u16 i)
-{
-	return get32(d, USED_GPA(q) + 4 + 8 * (i % QSIZE));
-}
-
-static u32 used_len(struct drv *d, u16 q, u16 i)
-{
-	return get32(d, USED_GPA(q) + 8 + 8 * (i % QSIZE));
-}
-
 static unsigned int kick(struct drv *d, u16 q)
 {
 	d->vdev->ops->notify(d->vdev, q);
@@ -321,17 +154,14 @@ static void drv_file(struct drv *d, loff_t size, bool writable)
 
 static void drv_init(struct drv *d)
 {
-	unsigned long i;
+	unsigned int q;
 
 	memset(d, 0, sizeof(*d));
-	memset(interrupts, 0, sizeof(interrupts));
-	resets_asked = 0;
-	kshim_warnings = 0;
-	d->mem.ram = calloc(1, RAM_SIZE);
-	if (!d->mem.ram)
-		abort();
-	for (i = 0; i < RAM_PAGES; i++)
-		d->mem.pages[i].kshim_virt = d->mem.ram + i * PAGE_SIZE;
+	recorders_reset();
+	ram_alloc(&d->mem);
+	for (q = 0; q < NQ; q++)
+		vring_init(&d->vr[q], &d->mem, QSIZE, DESC_GPA(q),
+			   AVAIL_GPA(q), USED_GPA(q));
 	d->scratch = SCRATCH_GPA;
 	d->p.num_queues = 1;
 	d->p.domid = 3;
@@ -348,19 +178,9 @@ static void drv_queues(struct drv *d, u64 features)
 	unsigned int q;
 
 	d->vdev = kestrel_virtio_blk_vdev(d->blk);
-	d->vdev->mem = &d->mem;
-	d->vdev->interrupt = on_interrupt;
-	d->vdev->needs_reset = on_needs_reset;
-	d->vdev->driver_features = features;
-	for (q = 0; q < d->p.num_queues && q < NQ; q++) {
-		struct kestrel_virtio_queue *vq = &d->vdev->queues[q];
-
-		vq->size = QSIZE;
-		vq->enabled = true;
-		vq->desc = DESC_GPA(q);
-		vq->driver = AVAIL_GPA(q);
-		vq->device = USED_GPA(q);
-	}
+	vdev_attach(d->vdev, &d->mem, features);
+	for (q = 0; q < d->p.num_queues && q < NQ; q++)
+		vring_to_queue(&d->vr[q], &d->vdev->queues[q]);
 }
 
 /* A started device on a fresh file of @size bytes, @nq queues. */
@@ -391,10 +211,12 @@ static void drv_create(struct drv *d, u16 nq, bool readonly, u64 features)
 /* Reset, forget the rings, start again. */
 static void drv_restart(struct drv *d)
 {
+	unsigned int q;
+
 	d->vdev->ops->reset(d->vdev);
 	memset(d->mem.ram, 0, SCRATCH_GPA);
-	memset(d->avail_idx, 0, sizeof(d->avail_idx));
-	memset(d->next_desc, 0, sizeof(d->next_desc));
+	for (q = 0; q < NQ; q++)
+		d->vr[q].avail_idx = d->vr[q].next_desc = 0;
 	memset(d->next_table, 0, sizeof(d->next_table));
 	d->scratch = SCRATCH_GPA;
 	if (d->vdev->ops->start(d->vdev))
@@ -549,7 +371,7 @@ static void round_trip(struct __test_metadata *_metadata, struct drv *d,
 	u64 out = BUF_GPA + 0x123, in = HIGH_GPA + 0x2345;
 	u64 st;
 	u32 off;
-	u16 u = used_idx(d, 0);
+	u16 u = used_idx(&d->vr[0]);
 
 	memset(d->mem.ram + in, 0, len + 8 * 38);
 	/* the pieces are scattered: 16 bytes apart */
@@ -562,8 +384,8 @@ static void round_trip(struct __test_metadata *_metadata, struct drv *d,
 	}
 	st = request(d, 0, BLK_T_OUT, sector, s, n, indirect);
 	kick(d, 0);
-	ASSERT_EQ(u + 1, used_idx(d, 0));
-	EXPECT_EQ(1, used_len(d, 0, u));
+	ASSERT_EQ(u + 1, used_idx(&d->vr[0]));
+	EXPECT_EQ(1, used_len(&d->vr[0], u));
 	ASSERT_EQ(BLK_S_OK, status(d, st));
 	for (off = 0, n = 0; off < len; off += piece, n++)
 		ASSERT_EQ(0, memcmp(d->file.kshim_data + sector * 512 + off,
@@ -580,8 +402,8 @@ static void round_trip(struct __test_metadata *_metadata, struct drv *d,
 	}
 	st = request(d, 0, BLK_T_IN, sector, s, n, !indirect);
 	kick(d, 0);
-	ASSERT_EQ(u + 2, used_idx(d, 0));
-	EXPECT_EQ(len + 1, used_len(d, 0, u + 1));
+	ASSERT_EQ(u + 2, used_idx(&d->vr[0]));
+	EXPECT_EQ(len + 1, used_len(&d->vr[0], u + 1));
 	ASSERT_EQ(BLK_S_OK, status(d, st));
 	for (off = 0, n = 0; off < len; off += s[n].len, n++)
 		ASSERT_EQ(0, memcmp(d->file.kshim_data + sector * 512 + off,
@@ -643,15 +465,15 @@ TEST_F(vblk, any_layout)
 	s[1] = (struct seg){ buf + 0x3000, 1024 + 1, true };
 	chain(d, 0, s, 2, true);
 	kick(d, 0);
-	ASSERT_EQ(2, used_idx(d, 0));
+	ASSERT_EQ(2, used_idx(&d->vr[0]));
 	EXPECT_EQ(0, d->mem.ram[buf + 0x1000]);
 	EXPECT_EQ(0, memcmp(d->file.kshim_data + 5 * 512, d->mem.ram + buf + 16,
 			    1024));
 	EXPECT_EQ(0, memcmp(d->mem.ram + buf + 0x3000, d->mem.ram + buf + 16,
 			    1024));
 	EXPECT_EQ(BLK_S_OK, d->mem.ram[buf + 0x3000 + 1024]);
-	EXPECT_EQ(1025, used_len(d, 0, 1));
-	EXPECT_EQ(2, used_id(d, 0, 1));
+	EXPECT_EQ(1025, used_len(&d->vr[0], 1));
+	EXPECT_EQ(2, used_id(&d->vr[0], 1));
 	EXPECT_EQ(0, resets_asked);
 }
 
@@ -671,13 +493,13 @@ TEST_F(vblk, out_of_range)
 	st[3] = request(d, 0, BLK_T_OUT, 0, &odd, 1, false);
 	st[4] = request(d, 0, BLK_T_IN, SECTORS, &rd, 1, false);
 	kick(d, 0);
-	ASSERT_EQ(5, used_idx(d, 0));
+	ASSERT_EQ(5, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[0]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[1]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[2]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[3]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[4]));
-	EXPECT_EQ(1, used_len(d, 0, 4));
+	EXPECT_EQ(1, used_len(&d->vr[0], 4));
 	EXPECT_EQ(0, d->file.kshim_writes);
 	EXPECT_EQ(0, d->file.kshim_reads);
 	EXPECT_EQ(0, memcmp(d->file.kshim_data + (SECTORS - 1) * 512, zero,
@@ -708,7 +530,7 @@ TEST_F(vblk, flush)
 	EXPECT_EQ(1, stats(d).flush_reqs);
 	EXPECT_EQ(1, stats(d).errors);
 	EXPECT_EQ(1, kshim_warnings);
-	EXPECT_EQ(2, used_idx(d, 0));
+	EXPECT_EQ(2, used_idx(&d->vr[0]));
 	EXPECT_EQ(1, io_errors);
 	EXPECT_EQ(-EIO, io_error_last);
 }
@@ -727,16 +549,16 @@ TEST_F(vblk, get_id)
 	st[1] = request(d, 0, BLK_T_GET_ID, 0, &small, 1, false);
 	st[2] = request(d, 0, BLK_T_GET_ID, 0, &big, 1, true);
 	kick(d, 0);
-	ASSERT_EQ(3, used_idx(d, 0));
+	ASSERT_EQ(3, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st[0]));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA, want, 20));
-	EXPECT_EQ(21, used_len(d, 0, 0));
+	EXPECT_EQ(21, used_len(&d->vr[0], 0));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA + 0x100, want, 8));
 	EXPECT_EQ(0xee, d->mem.ram[BUF_GPA + 0x108]);
-	EXPECT_EQ(9, used_len(d, 0, 1));
+	EXPECT_EQ(9, used_len(&d->vr[0], 1));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA + 0x200, want, 20));
 	EXPECT_EQ(0xee, d->mem.ram[BUF_GPA + 0x214]);
-	EXPECT_EQ(21, used_len(d, 0, 2));
+	EXPECT_EQ(21, used_len(&d->vr[0], 2));
 	EXPECT_EQ(BLK_S_OK, status(d, st[2]));
 }
 
@@ -782,7 +604,7 @@ TEST(readonly)
 	st[2] = request(&d, 0, BLK_T_DISCARD, 0, &dis, 1, false);
 	st[3] = request(&d, 0, BLK_T_WRITE_ZEROES, 0, &dis, 1, false);
 	kick(&d, 0);
-	ASSERT_EQ(4, used_idx(&d, 0));
+	ASSERT_EQ(4, used_idx(&d.vr[0]));
 	EXPECT_EQ(BLK_S_IOERR, status(&d, st[0]));
 	EXPECT_EQ(BLK_S_OK, status(&d, st[1]));
 	EXPECT_EQ(BLK_S_IOERR, status(&d, st[2]));
@@ -832,7 +654,7 @@ TEST_F(vblk, discard_and_write_zeroes)
 	st[4] = request(d, 0, BLK_T_DISCARD, 0, &odd, 1, false);
 	st[5] = request(d, 0, BLK_T_DISCARD, 0, NULL, 0, false);
 	kick(d, 0);
-	ASSERT_EQ(6, used_idx(d, 0));
+	ASSERT_EQ(6, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st[1]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[2]));
@@ -890,11 +712,11 @@ TEST_F(vblk, backend_errors)
 	st[0] = request(d, 0, BLK_T_IN, 0, &r, 1, false);
 	st[1] = request(d, 0, BLK_T_IN, 0, &r, 1, false);
 	kick(d, 0);
-	ASSERT_EQ(2, used_idx(d, 0));
+	ASSERT_EQ(2, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[0]));
-	EXPECT_EQ(1, used_len(d, 0, 0));
+	EXPECT_EQ(1, used_len(&d->vr[0], 0));
 	EXPECT_EQ(BLK_S_OK, status(d, st[1]));	/* the next is fine */
-	EXPECT_EQ(4097, used_len(d, 0, 1));
+	EXPECT_EQ(4097, used_len(&d->vr[0], 1));
 	EXPECT_EQ(0x33, d->mem.ram[BUF_GPA + 4095]);
 	EXPECT_EQ(1, stats(d).errors);
 	EXPECT_EQ(1, stats(d).rd_reqs);
@@ -915,7 +737,7 @@ TEST_F(vblk, backend_errors)
 	EXPECT_EQ(3, stats(d).errors);
 	EXPECT_EQ(1, stats(d).wr_reqs);
 	EXPECT_EQ(0, resets_asked);
-	EXPECT_EQ(5, used_idx(d, 0));
+	EXPECT_EQ(5, used_idx(&d->vr[0]));
 	/* the host heard of each backend failure once */
 	EXPECT_EQ(3, io_errors);
 	EXPECT_EQ(-EIO, io_error_last);
@@ -952,7 +774,7 @@ static void malformed(struct __test_metadata *_metadata,
 	request(&d, 0, BLK_T_IN, 0, &ok, 1, false);
 	kick(&d, 0);
 	EXPECT_EQ(1, resets_asked);
-	EXPECT_EQ(0, used_idx(&d, 0));
+	EXPECT_EQ(0, used_idx(&d.vr[0]));
 	EXPECT_EQ(0, interrupts[0]);
 	EXPECT_EQ(KESTREL_VQ_ERR_DEVICE, kestrel_vq_error(&d.blk->queues[0]->vq));
 	EXPECT_EQ(1, kshim_warnings);
@@ -962,12 +784,12 @@ static void malformed(struct __test_metadata *_metadata,
 	kick(&d, 0);
 	EXPECT_EQ(1, resets_asked);
 	EXPECT_EQ(1, kshim_warnings);
-	EXPECT_EQ(0, used_idx(&d, 0));
+	EXPECT_EQ(0, used_idx(&d.vr[0]));
 	/* a reset brings it back */
 	drv_restart(&d);
 	request(&d, 0, BLK_T_IN, 0, &ok, 1, false);
 	kick(&d, 0);
-	EXPECT_EQ(1, used_idx(&d, 0));
+	EXPECT_EQ(1, used_idx(&d.vr[0]));
 	EXPECT_EQ(1, resets_asked);
 	drv_destroy(&d);
 }
@@ -1036,7 +858,7 @@ TEST_F(vblk, data_not_ram)
 	request(d, 0, BLK_T_IN, 0, &r, 1, false);
 	kick(d, 0);
 	EXPECT_EQ(1, resets_asked);
-	EXPECT_EQ(0, used_idx(d, 0));
+	EXPECT_EQ(0, used_idx(&d->vr[0]));
 	EXPECT_EQ(KESTREL_VQ_ERR_BUF_FAULT,
 		  kestrel_vq_error(&d->blk->queues[0]->vq));
 	EXPECT_EQ(0, d->file.kshim_reads);
@@ -1051,7 +873,7 @@ TEST_F(vblk, unknown_type)
 	st = request(d, 0, 10 /* GET_LIFETIME */, 0, &s, 1, false);
 	kick(d, 0);
 	EXPECT_EQ(BLK_S_UNSUPP, status(d, st));
-	EXPECT_EQ(1, used_len(d, 0, 0));
+	EXPECT_EQ(1, used_len(&d->vr[0], 0));
 	EXPECT_EQ(0, stats(d).errors);
 	EXPECT_EQ(0, resets_asked);
 }
@@ -1067,13 +889,13 @@ TEST(multi_queue)
 	fill(&d, BUF_GPA, 1024, 4);
 	st[0] = request(&d, 1, BLK_T_OUT, 40, &w, 1, false);
 	EXPECT_EQ(1, kick(&d, 1));
-	EXPECT_EQ(1, used_idx(&d, 1));
-	EXPECT_EQ(0, used_idx(&d, 0));
+	EXPECT_EQ(1, used_idx(&d.vr[1]));
+	EXPECT_EQ(0, used_idx(&d.vr[0]));
 	EXPECT_EQ(1, interrupts[1]);
 	EXPECT_EQ(0, interrupts[0]);
 	st[1] = request(&d, 0, BLK_T_IN, 40, &r, 1, true);
 	EXPECT_EQ(1, kick(&d, 0));
-	EXPECT_EQ(1, used_idx(&d, 0));
+	EXPECT_EQ(1, used_idx(&d.vr[0]));
 	EXPECT_EQ(1, interrupts[0]);
 	EXPECT_EQ(BLK_S_OK, status(&d, st[0]));
 	EXPECT_EQ(BLK_S_OK, status(&d, st[1]));
@@ -1086,17 +908,17 @@ TEST(multi_queue)
 	EXPECT_EQ(0, kick(&d, 64));
 
 	/* both queues break: one reset asked */
-	set_desc(&d, DESC_GPA(0), 5, BUF_GPA, 16, F_NEXT, 5);
-	avail_add(&d, 0, 5);
-	set_desc(&d, DESC_GPA(1), 5, BUF_GPA, 16, F_NEXT, 5);
-	avail_add(&d, 1, 5);
+	set_desc(&d.mem, DESC_GPA(0), 5, BUF_GPA, 16, F_NEXT, 5);
+	avail_add(&d.vr[0], 5);
+	set_desc(&d.mem, DESC_GPA(1), 5, BUF_GPA, 16, F_NEXT, 5);
+	avail_add(&d.vr[1], 5);
 	kick(&d, 0);
 	kick(&d, 1);
 	EXPECT_EQ(1, resets_asked);
 	drv_restart(&d);
 	request(&d, 1, BLK_T_IN, 40, &r, 1, false);
 	kick(&d, 1);
-	EXPECT_EQ(1, used_idx(&d, 1));
+	EXPECT_EQ(1, used_idx(&d.vr[1]));
 	drv_destroy(&d);
 }
 
@@ -1111,20 +933,20 @@ TEST_F(vblk, reset_with_requests_pending)
 	d->vdev->ops->notify(d->vdev, 0);	/* queued, not run */
 	d->vdev->ops->reset(d->vdev);
 	EXPECT_EQ(0, kshim_run_work());
-	EXPECT_EQ(0, used_idx(d, 0));
+	EXPECT_EQ(0, used_idx(&d->vr[0]));
 	EXPECT_EQ(0xff, status(d, st));
 	EXPECT_EQ(0, d->file.kshim_writes);
 	EXPECT_FALSE(d->blk->queues[0]->vq.ready);
 	EXPECT_EQ(0, d->blk->lock.held);
 	/* after reset: kicks are ignored */
 	EXPECT_EQ(0, kick(d, 0));
-	EXPECT_EQ(0, used_idx(d, 0));
+	EXPECT_EQ(0, used_idx(&d->vr[0]));
 
 	/* the driver starts again with a fresh ring */
 	drv_restart(d);
 	st = request(d, 0, BLK_T_OUT, 0, &w, 1, false);
 	kick(d, 0);
-	EXPECT_EQ(1, used_idx(d, 0));
+	EXPECT_EQ(1, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st));
 }
 
@@ -1173,15 +995,15 @@ TEST(event_idx)
 	for (i = 0; i < QSIZE; i++)
 		request(&d, 0, BLK_T_IN, i, &r, 1, true);
 	EXPECT_EQ(1, kick(&d, 0));
-	EXPECT_EQ(QSIZE, used_idx(&d, 0));
+	EXPECT_EQ(QSIZE, used_idx(&d.vr[0]));
 	EXPECT_EQ(1, interrupts[0]);
 	/* avail_event follows what was taken */
-	EXPECT_EQ(QSIZE, get16(&d, USED_GPA(0) + 4 + 8 * QSIZE));
+	EXPECT_EQ(QSIZE, avail_event(&d.vr[0]));
 	/* the driver asks for nothing before used idx 100 */
-	put16(&d, AVAIL_GPA(0) + 4 + 2 * QSIZE, 100);
+	set_used_event(&d.vr[0], 100);
 	request(&d, 0, BLK_T_IN, 0, &r, 1, true);
 	kick(&d, 0);
-	EXPECT_EQ(QSIZE + 1, used_idx(&d, 0));
+	EXPECT_EQ(QSIZE + 1, used_idx(&d.vr[0]));
 	EXPECT_EQ(1, interrupts[0]);
 	EXPECT_EQ(0, resets_asked);
 	drv_destroy(&d);
@@ -1217,11 +1039,11 @@ TEST(fuzz)
 				put_range(&d, data[k].gpa, random() % 600,
 					  random() % 64, random() % 3);
 			}
-			u = used_idx(&d, q);
+			u = used_idx(&d.vr[q]);
 			request(&d, q, type, random() % 3 ? (u64)random() % 600 :
 				(u64)random() << 20, data, nd, random() % 2);
 			kick(&d, q);
-			served += (u16)(used_idx(&d, q) - u);
+			served += (u16)(used_idx(&d.vr[q]) - u);
 			if (resets_asked) {
 				restarts += resets_asked;
 				drv_restart(&d);
@@ -1248,18 +1070,19 @@ TEST(fuzz)
 			}
 			if (flags & F_INDIRECT && random() % 2)
 				addr = TABLE_GPA(q) + 16 * (random() % 64);
-			set_desc(&d, random() % 4 ? DESC_GPA(q) : TABLE_GPA(q),
+			set_desc(&d.mem,
+				 random() % 4 ? DESC_GPA(q) : TABLE_GPA(q),
 				 random() % 4 ? idx : random() % 64,
 				 addr, len, flags, random() % (QSIZE + 2));
 		}
 		for (i = 0; i < n; i++)
-			avail_add(&d, q, random() % 8 ? random() % QSIZE :
+			avail_add(&d.vr[q], random() % 8 ? random() % QSIZE :
 				  random());
 		if (random() % 50 == 0)
-			put16(&d, AVAIL_GPA(q) + 2, random());
-		u = used_idx(&d, q);
+			put16(&d.mem, AVAIL_GPA(q) + 2, random());
+		u = used_idx(&d.vr[q]);
 		kick(&d, q);
-		served += (u16)(used_idx(&d, q) - u);
+		served += (u16)(used_idx(&d.vr[q]) - u);
 		if (resets_asked || random() % 20 == 0) {
 			restarts += resets_asked;
 			drv_restart(&d);
@@ -1301,7 +1124,7 @@ static void idle(struct __test_metadata *_metadata, struct drv *d)
 /* The head the next request() on queue @q gets (direct or indirect). */
 static u16 next_head(struct drv *d, u16 q)
 {
-	return d->next_desc[q] % QSIZE;
+	return d->vr[q].next_desc % QSIZE;
 }
 
 /* wait_var_event's stand-in for the backend: the newest completes. */
@@ -1346,7 +1169,7 @@ TEST_F(vblk, in_flight_reverse_completion)
 	EXPECT_EQ(BLK_SLOTS - 8, q0(d)->nr_free);
 	EXPECT_EQ(4, q0(d)->writes);
 	EXPECT_EQ(IOCB_DIRECT, kshim_aio_flags);	/* the last: a read */
-	EXPECT_EQ(0, used_idx(d, 0));
+	EXPECT_EQ(0, used_idx(&d->vr[0]));
 	EXPECT_EQ(0, interrupts[0]);
 	EXPECT_EQ(0xff, status(d, sts[0]));
 	EXPECT_EQ(4, d->file.kshim_writes);
@@ -1358,11 +1181,11 @@ TEST_F(vblk, in_flight_reverse_completion)
 
 		EXPECT_EQ(len[r], kshim_aio_complete(kshim_nr_aio - 1));
 		EXPECT_EQ(1, kshim_nr_work);
-		EXPECT_EQ(i, used_idx(d, 0));	/* not before the worker */
+		EXPECT_EQ(i, used_idx(&d->vr[0]));	/* not before the worker */
 		EXPECT_EQ(1, kshim_run_work());
-		ASSERT_EQ(i + 1, used_idx(d, 0));
-		EXPECT_EQ(head[r], used_id(d, 0, i));
-		EXPECT_EQ(r < 4 ? 1 : len[r] + 1, used_len(d, 0, i));
+		ASSERT_EQ(i + 1, used_idx(&d->vr[0]));
+		EXPECT_EQ(head[r], used_id(&d->vr[0], i));
+		EXPECT_EQ(r < 4 ? 1 : len[r] + 1, used_len(&d->vr[0], i));
 		EXPECT_EQ(BLK_S_OK, status(d, sts[r]));
 		EXPECT_EQ(i + 1, interrupts[0]);
 	}
@@ -1393,7 +1216,7 @@ TEST_F(vblk, in_flight_reverse_completion)
 	kshim_aio_complete(0);
 	EXPECT_EQ(1, kshim_nr_work);
 	EXPECT_EQ(1, kshim_run_work());
-	EXPECT_EQ(11, used_idx(d, 0));
+	EXPECT_EQ(11, used_idx(&d->vr[0]));
 	EXPECT_EQ(9, interrupts[0]);
 	idle(_metadata, d);
 	EXPECT_EQ(0, resets_asked);
@@ -1426,7 +1249,7 @@ TEST(in_flight_pool_exhaustion)
 	EXPECT_EQ(1, kick(&d, 0));
 	EXPECT_EQ(BLK_SLOTS, kshim_nr_aio);
 	EXPECT_EQ(BLK_SLOTS, d.file.kshim_reads);
-	EXPECT_EQ(0, used_idx(&d, 0));
+	EXPECT_EQ(0, used_idx(&d.vr[0]));
 
 	/* complete in a scrambled order, a few at a time */
 	srandom(7);
@@ -1439,13 +1262,13 @@ TEST(in_flight_pool_exhaustion)
 		ASSERT_LE(kshim_max_aio, BLK_SLOTS);
 		ASSERT_LT(++rounds, 100);
 	}
-	ASSERT_EQ(N, used_idx(&d, 0));
+	ASSERT_EQ(N, used_idx(&d.vr[0]));
 	for (u = 0; u < N; u++) {
-		u32 id = used_id(&d, 0, u);
+		u32 id = used_id(&d.vr[0], u);
 
 		ASSERT_LT(id, N);
 		seen[id]++;
-		EXPECT_EQ(513, used_len(&d, 0, u));
+		EXPECT_EQ(513, used_len(&d.vr[0], u));
 	}
 	for (i = 0; i < N; i++) {
 		EXPECT_EQ(1, seen[i]);		/* none lost, none twice */
@@ -1487,16 +1310,16 @@ TEST_F(vblk, flush_waits_for_writes)
 	kshim_aio_complete(2);
 	kshim_aio_complete(0);
 	kshim_run_work();
-	EXPECT_EQ(2, used_idx(d, 0));
+	EXPECT_EQ(2, used_idx(&d->vr[0]));
 	EXPECT_EQ(0, d->file.kshim_fsyncs);
 	EXPECT_EQ(0xff, status(d, st_f));
 	/* the last write completes: its data is in the file, then fsync */
 	kshim_aio_complete(0);
 	kshim_run_work();
 	EXPECT_EQ(1, d->file.kshim_fsyncs);
-	ASSERT_EQ(4, used_idx(d, 0));
-	EXPECT_EQ(head_f, used_id(d, 0, 3));	/* after the writes */
-	EXPECT_EQ(1, used_len(d, 0, 3));
+	ASSERT_EQ(4, used_idx(&d->vr[0]));
+	EXPECT_EQ(head_f, used_id(&d->vr[0], 3));	/* after the writes */
+	EXPECT_EQ(1, used_len(&d->vr[0], 3));
 	EXPECT_EQ(BLK_S_OK, status(d, st_f));
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(BLK_S_OK, status(d, st_w[i]));
@@ -1509,7 +1332,7 @@ TEST_F(vblk, flush_waits_for_writes)
 	EXPECT_EQ(1, d->file.kshim_reads);
 	kshim_aio_complete(0);
 	kshim_run_work();
-	EXPECT_EQ(5, used_idx(d, 0));
+	EXPECT_EQ(5, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st_r));
 	idle(_metadata, d);
 	EXPECT_EQ(0, kshim_aio_flags);		/* buffered: no flag */
@@ -1520,11 +1343,11 @@ TEST_F(vblk, flush_waits_for_writes)
 	kick(d, 0);
 	EXPECT_EQ(1, kshim_nr_aio);
 	EXPECT_EQ(2, d->file.kshim_fsyncs);
-	EXPECT_EQ(6, used_idx(d, 0));
+	EXPECT_EQ(6, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st_f));
 	kshim_aio_complete(0);
 	kshim_run_work();
-	EXPECT_EQ(7, used_idx(d, 0));
+	EXPECT_EQ(7, used_idx(&d->vr[0]));
 	idle(_metadata, d);
 }
 
@@ -1561,7 +1384,7 @@ TEST_F(vblk, reset_with_requests_in_flight)
 	EXPECT_FALSE(q0(d)->vq.ready);
 	EXPECT_EQ(0, d->blk->lock.held);
 	/* the requests were dropped, unanswered */
-	EXPECT_EQ(0, used_idx(d, 0));
+	EXPECT_EQ(0, used_idx(&d->vr[0]));
 	EXPECT_EQ(0, interrupts[0]);
 	for (i = 0; i < 6; i++)
 		EXPECT_EQ(0xff, status(d, st[i]));
@@ -1580,7 +1403,7 @@ TEST_F(vblk, reset_with_requests_in_flight)
 	EXPECT_EQ(IOCB_WRITE, kshim_aio_flags);
 	kshim_aio_complete(0);
 	kshim_run_work();
-	EXPECT_EQ(1, used_idx(d, 0));
+	EXPECT_EQ(1, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st[0]));
 	idle(_metadata, d);
 	/* a reset with nothing in flight does not wait */
@@ -1628,11 +1451,11 @@ TEST_F(vblk, in_flight_errors)
 	EXPECT_EQ(4096, kshim_aio_complete(1));
 	EXPECT_EQ(-EIO, kshim_aio_complete(0));
 	kshim_run_work();
-	ASSERT_EQ(2, used_idx(d, 0));
+	ASSERT_EQ(2, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(d, st[1]));
-	EXPECT_EQ(4097, used_len(d, 0, 0));
+	EXPECT_EQ(4097, used_len(&d->vr[0], 0));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[0]));
-	EXPECT_EQ(1, used_len(d, 0, 1));
+	EXPECT_EQ(1, used_len(&d->vr[0], 1));
 	EXPECT_EQ(1, io_errors);
 	EXPECT_EQ(-EIO, io_error_last);
 	EXPECT_EQ(d, io_error_data);
@@ -1651,7 +1474,7 @@ TEST_F(vblk, in_flight_errors)
 	EXPECT_EQ(2048, kshim_aio_complete(0));
 	EXPECT_EQ(2048, kshim_aio_complete(0));
 	kshim_run_work();
-	EXPECT_EQ(4, used_idx(d, 0));
+	EXPECT_EQ(4, used_idx(&d->vr[0]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[2]));
 	EXPECT_EQ(BLK_S_IOERR, status(d, st[3]));
 	EXPECT_EQ(3, io_errors);
@@ -1688,14 +1511,14 @@ static void big_write(struct __test_metadata *_metadata, bool defer)
 		EXPECT_EQ(0, d.file.kshim_writes - 1);
 		kshim_run_work();
 		/* the second piece, submitted by the worker */
-		EXPECT_EQ(0, used_idx(&d, 0));
+		EXPECT_EQ(0, used_idx(&d.vr[0]));
 		EXPECT_EQ(1, kshim_nr_aio);
 		EXPECT_EQ(2, d.file.kshim_writes);
 		kshim_aio_complete(0);
 		kshim_run_work();
 	}
 	EXPECT_EQ(2, d.file.kshim_writes);
-	ASSERT_EQ(1, used_idx(&d, 0));
+	ASSERT_EQ(1, used_idx(&d.vr[0]));
 	EXPECT_EQ(BLK_S_OK, status(&d, st));
 	for (i = 0; i < SEGS; i++)
 		EXPECT_EQ(0, memcmp(d.file.kshim_data + 8 * 512 + LEN * i,
@@ -1712,7 +1535,7 @@ static void big_write(struct __test_metadata *_metadata, bool defer)
 		kshim_run_work();
 	}
 	EXPECT_EQ(3, d.file.kshim_writes);
-	EXPECT_EQ(2, used_idx(&d, 0));
+	EXPECT_EQ(2, used_idx(&d.vr[0]));
 	EXPECT_EQ(BLK_S_IOERR, status(&d, st));
 	EXPECT_EQ(1, io_errors);
 	idle(_metadata, &d);
@@ -1741,7 +1564,8 @@ TEST(in_flight_fuzz)
 	for (iter = 0; iter < 4000; iter++) {
 		unsigned int what = random() % 10;
 
-		if (what < 4 && (u16)(d.avail_idx[0] - used_idx(&d, 0)) < 48) {
+		if (what < 4 &&
+		    (u16)(d.vr[0].avail_idx - used_idx(&d.vr[0])) < 48) {
 			static const u32 types[] = { 0, 0, 0, 1, 1, 1, 4, 8, 13 };
 			u32 type = types[random() % 9];
 			struct seg sg = {
@@ -1790,8 +1614,8 @@ TEST(in_flight_fuzz)
 		kshim_aio_complete(0);
 		kshim_run_work();
 	}
-	served = used_idx(&d, 0);
-	EXPECT_EQ(d.avail_idx[0], served);
+	served = used_idx(&d.vr[0]);
+	EXPECT_EQ(d.vr[0].avail_idx, served);
 	EXPECT_EQ(stats(&d).errors, io_errors);
 	idle(_metadata, &d);
 	EXPECT_EQ(0, kshim_warn_on);

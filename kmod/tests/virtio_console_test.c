@@ -2,8 +2,9 @@
 /*
  * virtio-console (kmod/virtio/console.c) with its kernel services shimmed
  * (kshim.h): the work item runs when the test calls kshim_run_work().  A
- * fake console stream records output and serves input from a buffer; a
- * driver model puts buffers on the two queues and reads the used rings.
+ * fake console stream records output and serves input from a buffer; the
+ * driver model of vring_model.h puts buffers on the two queues and reads
+ * the used rings.
  */
 #include "kshim.h"
 
@@ -18,58 +19,9 @@
 
 #include <stdlib.h>
 
+#define NQ		2
+#include "vring_model.h"
 #include "kselftest_harness.h"
-
-/* Fake guest RAM: [0, RAM_SIZE) but the hole [HOLE_START, HOLE_END). */
-#define RAM_SIZE	(1u << 20)
-#define HOLE_START	0x80000u
-#define HOLE_END	0x90000u
-
-struct kestrel_mem {
-	u8 *ram;
-};
-
-static bool ram_ok(u64 gpa, u64 len)
-{
-	if (!len || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
-		return false;
-	return gpa + len <= HOLE_START || gpa >= HOLE_END;
-}
-
-static int vq_ram_read(const struct kestrel_mem *mem, u64 gpa, void *buf,
-		       u32 len)
-{
-	if (!ram_ok(gpa, len))
-		return -EFAULT;
-	memcpy(buf, mem->ram + gpa, len);
-	return 0;
-}
-
-static int vq_ram_write(const struct kestrel_mem *mem, u64 gpa,
-			const void *buf, u32 len)
-{
-	if (!ram_ok(gpa, len))
-		return -EFAULT;
-	memcpy(mem->ram + gpa, buf, len);
-	return 0;
-}
-
-static int vq_ram_load16(const struct kestrel_mem *mem, u64 gpa, u16 *val)
-{
-	__le16 v;
-
-	if (vq_ram_read(mem, gpa, &v, 2))
-		return -EFAULT;
-	*val = le16_to_cpu(v);
-	return 0;
-}
-
-static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
-{
-	__le16 v = cpu_to_le16(val);
-
-	return vq_ram_write(mem, gpa, &v, 2);
-}
 
 /* Queue 0 (receiveq) and queue 1 (transmitq) rings; a table; buffers. */
 #define RX		0
@@ -81,13 +33,6 @@ static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
 #define TABLE_GPA	0x8000u
 #define BUF_GPA		0x10000u
 #define QSIZE		16
-
-#define F_NEXT		KESTREL_VRING_DESC_F_NEXT
-#define F_WRITE		KESTREL_VRING_DESC_F_WRITE
-#define F_INDIRECT	KESTREL_VRING_DESC_F_INDIRECT
-
-#define FEAT_INDIRECT	(1ULL << KESTREL_VIRTIO_F_INDIRECT_DESC)
-#define FEAT_EVENT_IDX	(1ULL << KESTREL_VIRTIO_F_EVENT_IDX)
 
 /* The fake console stream. */
 #define OUT_MAX		(2u << 20)
@@ -102,8 +47,6 @@ static struct {
 	size_t in_head, in_tail;
 	unsigned int in_calls;
 } fake;
-
-static unsigned int interrupts[2], resets_asked;
 
 static void fake_output(void *opaque, const u8 *buf, size_t len)
 {
@@ -143,119 +86,24 @@ static size_t in_left(void)
 	return fake.in_tail - fake.in_head;
 }
 
-static void on_interrupt(struct kestrel_virtio_dev *vdev, u16 q)
-{
-	if (q > 1)
-		abort();
-	interrupts[q]++;
-}
-
-static void on_needs_reset(struct kestrel_virtio_dev *vdev)
-{
-	resets_asked++;
-}
-
-struct drvq {
-	u16 avail_idx;
-	u16 next_desc;
-};
-
 struct drv {
 	struct kestrel_mem mem;
+	struct vring vr[NQ];
 	struct kestrel_virtio_console *vc;
 	struct kestrel_virtio_dev *vdev;
-	struct drvq q[2];
 };
-
-static void put16(struct drv *d, u64 gpa, u16 v)
-{
-	__le16 x = cpu_to_le16(v);
-
-	memcpy(d->mem.ram + gpa, &x, 2);
-}
-
-static u16 get16(struct drv *d, u64 gpa)
-{
-	__le16 x;
-
-	memcpy(&x, d->mem.ram + gpa, 2);
-	return le16_to_cpu(x);
-}
-
-static u32 get32(struct drv *d, u64 gpa)
-{
-	__le32 x;
-
-	memcpy(&x, d->mem.ram + gpa, 4);
-	return le32_to_cpu(x);
-}
-
-static void set_desc(struct drv *d, u64 table, u16 i, u64 addr, u32 len,
-		     u16 flags, u16 next)
-{
-	struct vq_desc x = {
-		.addr = cpu_to_le64(addr),
-		.len = cpu_to_le32(len),
-		.flags = cpu_to_le16(flags),
-		.next = cpu_to_le16(next),
-	};
-
-	memcpy(d->mem.ram + table + 16 * (u64)i, &x, sizeof(x));
-}
-
-static void avail_add(struct drv *d, int q, u16 head)
-{
-	struct drvq *dq = &d->q[q];
-
-	put16(d, AVAIL_GPA(q) + 4 + 2 * (dq->avail_idx % QSIZE), head);
-	dq->avail_idx++;
-	put16(d, AVAIL_GPA(q) + 2, dq->avail_idx);
-}
-
-static u16 next_desc(struct drv *d, int q)
-{
-	return d->q[q].next_desc++ % QSIZE;
-}
 
 /* One writable buffer of @len at @gpa on the receive queue. */
 static u16 give_rx(struct drv *d, u64 gpa, u32 len)
 {
-	u16 head = next_desc(d, RX);
-
-	set_desc(d, DESC_GPA(RX), head, gpa, len, F_WRITE, 0);
-	avail_add(d, RX, head);
-	return head;
+	return add_buf(&d->vr[RX], gpa, len, F_WRITE);
 }
 
 /* @len bytes of @s at @gpa, sent as one readable buffer. */
 static u16 send_tx(struct drv *d, u64 gpa, const void *s, u32 len)
 {
-	u16 head = next_desc(d, TX);
-
 	memcpy(d->mem.ram + gpa, s, len);
-	set_desc(d, DESC_GPA(TX), head, gpa, len, 0, 0);
-	avail_add(d, TX, head);
-	return head;
-}
-
-static u16 used_idx(struct drv *d, int q)
-{
-	return get16(d, USED_GPA(q) + 2);
-}
-
-static u32 used_id(struct drv *d, int q, u16 i)
-{
-	return get32(d, USED_GPA(q) + 4 + 8 * (i % QSIZE));
-}
-
-static u32 used_len(struct drv *d, int q, u16 i)
-{
-	return get32(d, USED_GPA(q) + 8 + 8 * (i % QSIZE));
-}
-
-static u16 used_flags(struct drv *d, int q)
-{
-	return get16(d, USED_GPA(q));
+	return add_buf(&d->vr[TX], gpa, len, 0);
 }
 
 static void kick(struct drv *d, int q)
@@ -283,10 +131,7 @@ static bool run_one_work(void)
 static void fake_reset(void)
 {
 	memset(&fake, 0, sizeof(fake));
-	interrupts[0] = 0;
-	interrupts[1] = 0;
-	resets_asked = 0;
-	kshim_warnings = 0;
+	recorders_reset();
 }
 
 static const struct kestrel_virtio_console_params fake_params = {
@@ -301,26 +146,26 @@ static void drv_create(struct drv *d, u64 features)
 
 	memset(d, 0, sizeof(*d));
 	fake_reset();
-	d->mem.ram = calloc(1, RAM_SIZE);
-	if (!d->mem.ram)
-		abort();
+	ram_alloc(&d->mem);
 	d->vc = kestrel_virtio_console_create(&fake_params, "test console");
 	if (IS_ERR(d->vc))
 		abort();
 	d->vdev = kestrel_virtio_console_vdev(d->vc);
-	d->vdev->mem = &d->mem;
-	d->vdev->interrupt = on_interrupt;
-	d->vdev->needs_reset = on_needs_reset;
-	d->vdev->driver_features = features;
-	for (q = 0; q < 2; q++) {
-		struct kestrel_virtio_queue *vq = &d->vdev->queues[q];
-
-		vq->size = QSIZE;
-		vq->enabled = true;
-		vq->desc = DESC_GPA(q);
-		vq->driver = AVAIL_GPA(q);
-		vq->device = USED_GPA(q);
+	vdev_attach(d->vdev, &d->mem, features);
+	for (q = 0; q < NQ; q++) {
+		vring_init(&d->vr[q], &d->mem, QSIZE, DESC_GPA(q),
+			   AVAIL_GPA(q), USED_GPA(q));
+		vring_to_queue(&d->vr[q], &d->vdev->queues[q]);
 	}
+}
+
+/* The driver's indexes back to 0 (the rings' memory is the caller's). */
+static void drv_rewind(struct drv *d)
+{
+	int q;
+
+	for (q = 0; q < NQ; q++)
+		d->vr[q].avail_idx = d->vr[q].next_desc = 0;
 }
 
 static void drv_start(struct drv *d)
@@ -334,7 +179,7 @@ static void drv_restart(struct drv *d)
 {
 	d->vdev->ops->reset(d->vdev);
 	memset(d->mem.ram, 0, BUF_GPA);
-	memset(d->q, 0, sizeof(d->q));
+	drv_rewind(d);
 	drv_start(d);
 }
 
@@ -449,16 +294,16 @@ TEST_F(con, tx_single)
 	h = send_tx(d, BUF_GPA, "hello", 5);
 	kick(d, TX);
 	EXPECT_EQ(1, kshim_run_work());
-	ASSERT_EQ(1, used_idx(d, TX));
-	EXPECT_EQ(h, used_id(d, TX, 0));
-	EXPECT_EQ(0, used_len(d, TX, 0));
+	ASSERT_EQ(1, used_idx(&d->vr[TX]));
+	EXPECT_EQ(h, used_id(&d->vr[TX], 0));
+	EXPECT_EQ(0, used_len(&d->vr[TX], 0));
 	ASSERT_EQ(5, fake.out_len);
 	EXPECT_EQ(0, memcmp(fake.out, "hello", 5));
 	EXPECT_EQ(1, interrupts[TX]);
 	EXPECT_EQ(0, interrupts[RX]);
 	EXPECT_EQ(5, d->vc->tx_bytes);
 	/* notifications on again once the ring is empty */
-	EXPECT_EQ(0, used_flags(d, TX));
+	EXPECT_EQ(0, used_flags(&d->vr[TX]));
 	/* nothing new: no interrupt */
 	kick(d, TX);
 	kshim_run_work();
@@ -474,21 +319,21 @@ TEST_F(con, tx_multi_segment_and_indirect)
 	memcpy(d->mem.ram + BUF_GPA, "ab", 2);
 	memcpy(d->mem.ram + BUF_GPA + 0x100, "cde", 3);
 	memcpy(d->mem.ram + BUF_GPA + 0x200, "f", 1);
-	set_desc(d, DESC_GPA(TX), 0, BUF_GPA, 2, F_NEXT, 1);
-	set_desc(d, DESC_GPA(TX), 1, BUF_GPA + 0x100, 3, F_NEXT, 2);
-	set_desc(d, DESC_GPA(TX), 2, BUF_GPA + 0x200, 1, 0, 0);
-	avail_add(d, TX, 0);
+	set_desc(&d->mem, DESC_GPA(TX), 0, BUF_GPA, 2, F_NEXT, 1);
+	set_desc(&d->mem, DESC_GPA(TX), 1, BUF_GPA + 0x100, 3, F_NEXT, 2);
+	set_desc(&d->mem, DESC_GPA(TX), 2, BUF_GPA + 0x200, 1, 0, 0);
+	avail_add(&d->vr[TX], 0);
 	memcpy(d->mem.ram + BUF_GPA + 0x300, "gh", 2);
 	memcpy(d->mem.ram + BUF_GPA + 0x400, "ij", 2);
-	set_desc(d, DESC_GPA(TX), 3, TABLE_GPA, 32, F_INDIRECT, 0);
-	set_desc(d, TABLE_GPA, 0, BUF_GPA + 0x300, 2, F_NEXT, 1);
-	set_desc(d, TABLE_GPA, 1, BUF_GPA + 0x400, 2, 0, 0);
-	avail_add(d, TX, 3);
+	set_desc(&d->mem, DESC_GPA(TX), 3, TABLE_GPA, 32, F_INDIRECT, 0);
+	set_desc(&d->mem, TABLE_GPA, 0, BUF_GPA + 0x300, 2, F_NEXT, 1);
+	set_desc(&d->mem, TABLE_GPA, 1, BUF_GPA + 0x400, 2, 0, 0);
+	avail_add(&d->vr[TX], 3);
 	kick(d, TX);
 	kshim_run_work();
-	ASSERT_EQ(2, used_idx(d, TX));
-	EXPECT_EQ(0, used_id(d, TX, 0));
-	EXPECT_EQ(3, used_id(d, TX, 1));
+	ASSERT_EQ(2, used_idx(&d->vr[TX]));
+	EXPECT_EQ(0, used_id(&d->vr[TX], 0));
+	EXPECT_EQ(3, used_id(&d->vr[TX], 1));
 	ASSERT_EQ(10, fake.out_len);
 	EXPECT_EQ(0, memcmp(fake.out, "abcdefghij", 10));
 	EXPECT_EQ(1, interrupts[TX]);
@@ -518,25 +363,24 @@ TEST_F(con, tx_budget_yields)
 	u32 big = 200 * 1024;
 	int i;
 
-	/* 16 chains of 8 KiB: 64 KiB a run */
+	/* 16 chains of 8 KiB (whatever they hold): 64 KiB a run */
 	for (i = 0; i < QSIZE; i++)
-		send_tx(d, BUF_GPA + 0x2000 * i, "", 0x2000);
-	/* (send_tx copied "" and its tail: fine, only lengths count) */
+		add_buf(&d->vr[TX], BUF_GPA + 0x2000 * i, 0x2000, 0);
 	kick(d, TX);
 	EXPECT_EQ(3, kshim_run_work());
-	EXPECT_EQ(QSIZE, used_idx(d, TX));
+	EXPECT_EQ(QSIZE, used_idx(&d->vr[TX]));
 	EXPECT_EQ(QSIZE * 0x2000, fake.out_len);
 	EXPECT_EQ(2, interrupts[TX]);
 
 	/* one chain larger than a run: continued, used once at the end */
 	fake.out_len = 0;
-	set_desc(d, DESC_GPA(TX), 0, BUF_GPA, big, 0, 0);
+	set_desc(&d->mem, DESC_GPA(TX), 0, BUF_GPA, big, 0, 0);
 	for (i = 0; i < (int)big; i++)
 		d->mem.ram[BUF_GPA + i] = (u8)(i / 3);
-	avail_add(d, TX, 0);
+	avail_add(&d->vr[TX], 0);
 	kick(d, TX);
 	EXPECT_EQ(1, kshim_run_work() > 0);
-	EXPECT_EQ(QSIZE + 1, used_idx(d, TX));
+	EXPECT_EQ(QSIZE + 1, used_idx(&d->vr[TX]));
 	ASSERT_EQ(big, fake.out_len);
 	EXPECT_EQ(0, memcmp(fake.out, d->mem.ram + BUF_GPA, big));
 	EXPECT_EQ(0, resets_asked);
@@ -547,17 +391,17 @@ TEST_F(con, tx_budget_counts_runs)
 	struct drv *d = &self->d;
 	u32 big = 200 * 1024;
 
-	set_desc(d, DESC_GPA(TX), 0, BUF_GPA, big, 0, 0);
-	avail_add(d, TX, 0);
+	set_desc(&d->mem, DESC_GPA(TX), 0, BUF_GPA, big, 0, 0);
+	avail_add(&d->vr[TX], 0);
 	kick(d, TX);
 	/* 64 + 64 + 64 + 8 KiB, used at the end */
 	EXPECT_TRUE(run_one_work());
 	EXPECT_EQ(64 * 1024, fake.out_len);
-	EXPECT_EQ(0, used_idx(d, TX));
+	EXPECT_EQ(0, used_idx(&d->vr[TX]));
 	EXPECT_EQ(0, interrupts[TX]);
-	EXPECT_EQ(KESTREL_VRING_USED_F_NO_NOTIFY, used_flags(d, TX));
+	EXPECT_EQ(KESTREL_VRING_USED_F_NO_NOTIFY, used_flags(&d->vr[TX]));
 	EXPECT_EQ(3, kshim_run_work());
-	EXPECT_EQ(1, used_idx(d, TX));
+	EXPECT_EQ(1, used_idx(&d->vr[TX]));
 	EXPECT_EQ(big, fake.out_len);
 	EXPECT_EQ(1, interrupts[TX]);
 }
@@ -570,12 +414,12 @@ TEST_F(con, rx_into_buffers)
 	h = give_rx(d, BUF_GPA, 16);
 	kick(d, RX);
 	EXPECT_EQ(1, kshim_run_work());
-	EXPECT_EQ(0, used_idx(d, RX));
+	EXPECT_EQ(0, used_idx(&d->vr[RX]));
 	host_types(d->vc, "hello", 5, true);
 	EXPECT_EQ(1, kshim_run_work());
-	ASSERT_EQ(1, used_idx(d, RX));
-	EXPECT_EQ(h, used_id(d, RX, 0));
-	EXPECT_EQ(5, used_len(d, RX, 0));
+	ASSERT_EQ(1, used_idx(&d->vr[RX]));
+	EXPECT_EQ(h, used_id(&d->vr[RX], 0));
+	EXPECT_EQ(5, used_len(&d->vr[RX], 0));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA, "hello", 5));
 	EXPECT_EQ(0, d->mem.ram[BUF_GPA + 5]);
 	EXPECT_EQ(1, interrupts[RX]);
@@ -600,10 +444,10 @@ TEST_F(con, rx_partial_fills)
 	give_rx(d, BUF_GPA + 0x300, 16);
 	host_types(d->vc, s, 40, true);
 	kshim_run_work();
-	ASSERT_EQ(3, used_idx(d, RX));
-	EXPECT_EQ(16, used_len(d, RX, 0));
-	EXPECT_EQ(16, used_len(d, RX, 1));
-	EXPECT_EQ(8, used_len(d, RX, 2));
+	ASSERT_EQ(3, used_idx(&d->vr[RX]));
+	EXPECT_EQ(16, used_len(&d->vr[RX], 0));
+	EXPECT_EQ(16, used_len(&d->vr[RX], 1));
+	EXPECT_EQ(8, used_len(&d->vr[RX], 2));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA, s, 16));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA + 0x100, s + 16, 16));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA + 0x200, s + 32, 8));
@@ -611,8 +455,8 @@ TEST_F(con, rx_partial_fills)
 	/* the fourth buffer is kept for later input */
 	host_types(d->vc, "xy", 2, true);
 	kshim_run_work();
-	ASSERT_EQ(4, used_idx(d, RX));
-	EXPECT_EQ(2, used_len(d, RX, 3));
+	ASSERT_EQ(4, used_idx(&d->vr[RX]));
+	EXPECT_EQ(2, used_len(&d->vr[RX], 3));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA + 0x300, "xy", 2));
 }
 
@@ -620,18 +464,19 @@ TEST_F(con, rx_scattered_and_indirect)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA(RX), 0, BUF_GPA, 3, F_WRITE | F_NEXT, 1);
-	set_desc(d, DESC_GPA(RX), 1, BUF_GPA + 0x100, 2, F_WRITE, 0);
-	avail_add(d, RX, 0);
-	set_desc(d, DESC_GPA(RX), 2, TABLE_GPA, 32, F_INDIRECT, 0);
-	set_desc(d, TABLE_GPA, 0, BUF_GPA + 0x200, 1, F_WRITE | F_NEXT, 1);
-	set_desc(d, TABLE_GPA, 1, BUF_GPA + 0x300, 4, F_WRITE, 0);
-	avail_add(d, RX, 2);
+	set_desc(&d->mem, DESC_GPA(RX), 0, BUF_GPA, 3, F_WRITE | F_NEXT, 1);
+	set_desc(&d->mem, DESC_GPA(RX), 1, BUF_GPA + 0x100, 2, F_WRITE, 0);
+	avail_add(&d->vr[RX], 0);
+	set_desc(&d->mem, DESC_GPA(RX), 2, TABLE_GPA, 32, F_INDIRECT, 0);
+	set_desc(&d->mem, TABLE_GPA, 0, BUF_GPA + 0x200, 1,
+		 F_WRITE | F_NEXT, 1);
+	set_desc(&d->mem, TABLE_GPA, 1, BUF_GPA + 0x300, 4, F_WRITE, 0);
+	avail_add(&d->vr[RX], 2);
 	host_types(d->vc, "0123456789", 10, true);
 	kshim_run_work();
-	ASSERT_EQ(2, used_idx(d, RX));
-	EXPECT_EQ(5, used_len(d, RX, 0));
-	EXPECT_EQ(5, used_len(d, RX, 1));
+	ASSERT_EQ(2, used_idx(&d->vr[RX]));
+	EXPECT_EQ(5, used_len(&d->vr[RX], 0));
+	EXPECT_EQ(5, used_len(&d->vr[RX], 1));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA, "012", 3));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA + 0x100, "34", 2));
 	EXPECT_EQ('5', d->mem.ram[BUF_GPA + 0x200]);
@@ -649,7 +494,7 @@ TEST_F(con, rx_input_waits_for_buffers)
 	/* nothing taken, no spinning, waiting for the kick */
 	EXPECT_EQ(4, in_left());
 	EXPECT_EQ(0, kshim_nr_work);
-	EXPECT_EQ(0, used_flags(d, RX));
+	EXPECT_EQ(0, used_flags(&d->vr[RX]));
 	EXPECT_TRUE(d->vc->input_pending);
 	calls = fake.in_calls;
 	EXPECT_EQ(0, calls);
@@ -662,13 +507,13 @@ TEST_F(con, rx_input_waits_for_buffers)
 	give_rx(d, BUF_GPA, 64);
 	kick(d, RX);
 	EXPECT_EQ(1, kshim_run_work());
-	ASSERT_EQ(1, used_idx(d, RX));
-	EXPECT_EQ(5, used_len(d, RX, 0));
+	ASSERT_EQ(1, used_idx(&d->vr[RX]));
+	EXPECT_EQ(5, used_len(&d->vr[RX], 0));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA, "later", 5));
 	EXPECT_EQ(0, in_left());
 	EXPECT_EQ(1, interrupts[RX]);
 	/* while not waiting, the receive queue is not kicked */
-	EXPECT_EQ(KESTREL_VRING_USED_F_NO_NOTIFY, used_flags(d, RX));
+	EXPECT_EQ(KESTREL_VRING_USED_F_NO_NOTIFY, used_flags(&d->vr[RX]));
 }
 
 TEST_F(con, rx_full_buffer_then_wait)
@@ -678,16 +523,16 @@ TEST_F(con, rx_full_buffer_then_wait)
 	give_rx(d, BUF_GPA, 4);
 	host_types(d->vc, "abcdefg", 7, true);
 	kshim_run_work();
-	ASSERT_EQ(1, used_idx(d, RX));
-	EXPECT_EQ(4, used_len(d, RX, 0));
+	ASSERT_EQ(1, used_idx(&d->vr[RX]));
+	EXPECT_EQ(4, used_len(&d->vr[RX], 0));
 	EXPECT_EQ(3, in_left());
 	EXPECT_TRUE(d->vc->input_pending);
-	EXPECT_EQ(0, used_flags(d, RX));	/* waiting */
+	EXPECT_EQ(0, used_flags(&d->vr[RX]));	/* waiting */
 	give_rx(d, BUF_GPA + 0x100, 4);
 	kick(d, RX);
 	kshim_run_work();
-	ASSERT_EQ(2, used_idx(d, RX));
-	EXPECT_EQ(3, used_len(d, RX, 1));
+	ASSERT_EQ(2, used_idx(&d->vr[RX]));
+	EXPECT_EQ(3, used_len(&d->vr[RX], 1));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA + 0x100, "efg", 3));
 	EXPECT_FALSE(d->vc->input_pending);
 }
@@ -701,13 +546,13 @@ TEST_F(con, rx_spurious_ready)
 	kshim_run_work();
 	/* asked once, found nothing, kept the buffer */
 	EXPECT_EQ(1, fake.in_calls);
-	EXPECT_EQ(0, used_idx(d, RX));
+	EXPECT_EQ(0, used_idx(&d->vr[RX]));
 	EXPECT_EQ(0, interrupts[RX]);
 	EXPECT_FALSE(d->vc->input_pending);
 	host_types(d->vc, "z", 1, true);
 	kshim_run_work();
-	ASSERT_EQ(1, used_idx(d, RX));
-	EXPECT_EQ(1, used_len(d, RX, 0));
+	ASSERT_EQ(1, used_idx(&d->vr[RX]));
+	EXPECT_EQ(1, used_len(&d->vr[RX], 0));
 }
 
 TEST_F(con, rx_budget_yields)
@@ -723,7 +568,7 @@ TEST_F(con, rx_budget_yields)
 	host_types(d->vc, s, sizeof(s), true);
 	/* 8 buffers, 8 buffers, then a look without buffers */
 	EXPECT_EQ(3, kshim_run_work());
-	EXPECT_EQ(QSIZE, used_idx(d, RX));
+	EXPECT_EQ(QSIZE, used_idx(&d->vr[RX]));
 	EXPECT_EQ(0, memcmp(d->mem.ram + BUF_GPA, s, sizeof(s)));
 	EXPECT_EQ(2, interrupts[RX]);
 	EXPECT_EQ(0, in_left());
@@ -740,8 +585,8 @@ TEST(input_ready_before_start)
 	give_rx(&d, BUF_GPA, 16);
 	drv_start(&d);
 	EXPECT_EQ(1, kshim_run_work());
-	ASSERT_EQ(1, used_idx(&d, RX));
-	EXPECT_EQ(5, used_len(&d, RX, 0));
+	ASSERT_EQ(1, used_idx(&d.vr[RX]));
+	EXPECT_EQ(5, used_len(&d.vr[RX], 0));
 	EXPECT_EQ(0, memcmp(d.mem.ram + BUF_GPA, "early", 5));
 
 	/* after reset too */
@@ -750,15 +595,15 @@ TEST(input_ready_before_start)
 	EXPECT_EQ(0, kshim_run_work());
 	EXPECT_EQ(3, in_left());
 	memset(d.mem.ram, 0, BUF_GPA);
-	memset(d.q, 0, sizeof(d.q));
+	drv_rewind(&d);
 	drv_start(&d);
 	kshim_run_work();
 	EXPECT_EQ(3, in_left());	/* no buffer yet */
 	give_rx(&d, BUF_GPA, 16);
 	kick(&d, RX);
 	kshim_run_work();
-	ASSERT_EQ(1, used_idx(&d, RX));
-	EXPECT_EQ(3, used_len(&d, RX, 0));
+	ASSERT_EQ(1, used_idx(&d.vr[RX]));
+	EXPECT_EQ(3, used_len(&d.vr[RX], 0));
 	EXPECT_EQ(0, resets_asked);
 	drv_destroy(&d);
 }
@@ -772,8 +617,8 @@ TEST(input_without_notify_seen_at_start)
 	give_rx(&d, BUF_GPA, 16);
 	drv_start(&d);
 	kshim_run_work();
-	ASSERT_EQ(1, used_idx(&d, RX));
-	EXPECT_EQ(5, used_len(&d, RX, 0));
+	ASSERT_EQ(1, used_idx(&d.vr[RX]));
+	EXPECT_EQ(5, used_len(&d.vr[RX], 0));
 	drv_destroy(&d);
 }
 
@@ -784,7 +629,7 @@ TEST(event_idx)
 	drv_create(&d, FEAT_EVENT_IDX);
 	drv_start(&d);
 	kshim_run_work();
-	put16(&d, AVAIL_GPA(TX) + 4 + 2 * QSIZE, 1);	/* used_event */
+	set_used_event(&d.vr[TX], 1);
 	send_tx(&d, BUF_GPA, "a", 1);
 	kick(&d, TX);
 	kshim_run_work();
@@ -796,20 +641,20 @@ TEST(event_idx)
 	send_tx(&d, BUF_GPA, "c", 1);
 	kick(&d, TX);
 	kshim_run_work();
-	EXPECT_EQ(3, used_idx(&d, TX));
+	EXPECT_EQ(3, used_idx(&d.vr[TX]));
 	EXPECT_EQ(2, interrupts[TX]);
-	EXPECT_EQ(3, get16(&d, USED_GPA(TX) + 4 + 8 * QSIZE));
+	EXPECT_EQ(3, avail_event(&d.vr[TX]));
 	EXPECT_EQ(0, memcmp(fake.out, "abc", 3));
 
 	/* receive: waiting for buffers moves avail_event */
 	host_types(d.vc, "in", 2, true);
 	kshim_run_work();
-	EXPECT_EQ(0, get16(&d, USED_GPA(RX) + 4 + 8 * QSIZE));
+	EXPECT_EQ(0, avail_event(&d.vr[RX]));
 	give_rx(&d, BUF_GPA, 1);
 	kick(&d, RX);
 	kshim_run_work();
-	EXPECT_EQ(1, used_idx(&d, RX));
-	EXPECT_EQ(1, get16(&d, USED_GPA(RX) + 4 + 8 * QSIZE));
+	EXPECT_EQ(1, used_idx(&d.vr[RX]));
+	EXPECT_EQ(1, avail_event(&d.vr[RX]));
 	EXPECT_EQ(1, interrupts[RX]);
 	EXPECT_EQ(1, in_left());
 	drv_destroy(&d);
@@ -819,15 +664,15 @@ TEST_F(con, interrupt_suppressed)
 {
 	struct drv *d = &self->d;
 
-	put16(d, AVAIL_GPA(TX), KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
-	put16(d, AVAIL_GPA(RX), KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
+	put16(&d->mem, AVAIL_GPA(TX), KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
+	put16(&d->mem, AVAIL_GPA(RX), KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
 	send_tx(d, BUF_GPA, "q", 1);
 	give_rx(d, BUF_GPA + 0x100, 8);
 	host_types(d->vc, "r", 1, true);
 	kick(d, TX);
 	kshim_run_work();
-	EXPECT_EQ(1, used_idx(d, TX));
-	EXPECT_EQ(1, used_idx(d, RX));
+	EXPECT_EQ(1, used_idx(&d->vr[TX]));
+	EXPECT_EQ(1, used_idx(&d->vr[RX]));
 	EXPECT_EQ(0, interrupts[TX]);
 	EXPECT_EQ(0, interrupts[RX]);
 }
@@ -836,12 +681,12 @@ TEST_F(con, readable_rx_buffer_refused)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA(RX), 0, BUF_GPA, 16, 0, 0);
-	avail_add(d, RX, 0);
+	set_desc(&d->mem, DESC_GPA(RX), 0, BUF_GPA, 16, 0, 0);
+	avail_add(&d->vr[RX], 0);
 	host_types(d->vc, "x", 1, true);
 	kshim_run_work();
 	EXPECT_EQ(1, resets_asked);
-	EXPECT_EQ(0, used_idx(d, RX));
+	EXPECT_EQ(0, used_idx(&d->vr[RX]));
 	EXPECT_EQ(KESTREL_VQ_ERR_DEVICE, kestrel_vq_error(&d->vc->rxq));
 	EXPECT_NE(NULL, strstr(kshim_last_warning, "test console rx"));
 	EXPECT_EQ(0, fake.in_calls);
@@ -851,7 +696,7 @@ TEST_F(con, readable_rx_buffer_refused)
 	kick(d, TX);
 	kick(d, RX);
 	kshim_run_work();
-	EXPECT_EQ(0, used_idx(d, TX));
+	EXPECT_EQ(0, used_idx(&d->vr[TX]));
 	EXPECT_EQ(0, fake.out_len);
 	EXPECT_EQ(1, resets_asked);
 	EXPECT_EQ(1, kshim_warnings);
@@ -862,8 +707,8 @@ TEST_F(con, readable_rx_buffer_refused)
 	send_tx(d, BUF_GPA + 0x100, "t", 1);
 	kick(d, RX);
 	kshim_run_work();
-	EXPECT_EQ(1, used_idx(d, RX));
-	EXPECT_EQ(1, used_idx(d, TX));
+	EXPECT_EQ(1, used_idx(&d->vr[RX]));
+	EXPECT_EQ(1, used_idx(&d->vr[TX]));
 	EXPECT_EQ(1, fake.out_len);
 	EXPECT_EQ(1, resets_asked);
 }
@@ -873,13 +718,13 @@ TEST_F(con, writable_tx_buffer_refused)
 	struct drv *d = &self->d;
 
 	memcpy(d->mem.ram + BUF_GPA, "out", 3);
-	set_desc(d, DESC_GPA(TX), 0, BUF_GPA, 3, F_NEXT, 1);
-	set_desc(d, DESC_GPA(TX), 1, BUF_GPA + 0x100, 16, F_WRITE, 0);
-	avail_add(d, TX, 0);
+	set_desc(&d->mem, DESC_GPA(TX), 0, BUF_GPA, 3, F_NEXT, 1);
+	set_desc(&d->mem, DESC_GPA(TX), 1, BUF_GPA + 0x100, 16, F_WRITE, 0);
+	avail_add(&d->vr[TX], 0);
 	kick(d, TX);
 	kshim_run_work();
 	EXPECT_EQ(1, resets_asked);
-	EXPECT_EQ(0, used_idx(d, TX));
+	EXPECT_EQ(0, used_idx(&d->vr[TX]));
 	EXPECT_EQ(0, fake.out_len);
 	EXPECT_EQ(KESTREL_VQ_ERR_DEVICE, kestrel_vq_error(&d->vc->txq));
 	kick(d, TX);
@@ -892,8 +737,8 @@ TEST_F(con, broken_ring)
 	struct drv *d = &self->d;
 
 	/* a loop on the transmit queue, a buffer outside RAM on receive */
-	set_desc(d, DESC_GPA(TX), 5, BUF_GPA, 16, F_NEXT, 5);
-	avail_add(d, TX, 5);
+	set_desc(&d->mem, DESC_GPA(TX), 5, BUF_GPA, 16, F_NEXT, 5);
+	avail_add(&d->vr[TX], 5);
 	kick(d, TX);
 	kshim_run_work();
 	EXPECT_EQ(1, resets_asked);
@@ -905,7 +750,7 @@ TEST_F(con, broken_ring)
 	kshim_run_work();
 	EXPECT_EQ(2, resets_asked);
 	EXPECT_EQ(KESTREL_VQ_ERR_BUF_FAULT, kestrel_vq_error(&d->vc->rxq));
-	EXPECT_EQ(0, used_idx(d, RX));
+	EXPECT_EQ(0, used_idx(&d->vr[RX]));
 }
 
 TEST(bad_ring_at_start)
@@ -937,13 +782,13 @@ TEST(queue_not_enabled)
 	give_rx(&d, BUF_GPA, 16);
 	kick(&d, RX);
 	kshim_run_work();
-	EXPECT_EQ(0, used_idx(&d, RX));
+	EXPECT_EQ(0, used_idx(&d.vr[RX]));
 	EXPECT_EQ(1, in_left());
 	/* transmit still works */
 	send_tx(&d, BUF_GPA + 0x100, "y", 1);
 	kick(&d, TX);
 	kshim_run_work();
-	EXPECT_EQ(1, used_idx(&d, TX));
+	EXPECT_EQ(1, used_idx(&d.vr[TX]));
 	EXPECT_EQ(0, resets_asked);
 	drv_destroy(&d);
 }
@@ -958,7 +803,7 @@ TEST_F(con, reset_with_pending_work)
 	d->vdev->ops->reset(d->vdev);
 	EXPECT_EQ(0, kshim_nr_work);
 	EXPECT_EQ(0, kshim_run_work());
-	EXPECT_EQ(0, used_idx(d, TX));
+	EXPECT_EQ(0, used_idx(&d->vr[TX]));
 	kick(d, TX);			/* after reset: ignored */
 	kestrel_virtio_console_input_ready(d->vc);
 	EXPECT_EQ(0, kshim_run_work());
@@ -970,22 +815,22 @@ TEST_F(con, reset_with_pending_work)
 	/* started again on the same rings: the chain is served now */
 	drv_start(d);
 	kshim_run_work();
-	EXPECT_EQ(1, used_idx(d, TX));
+	EXPECT_EQ(1, used_idx(&d->vr[TX]));
 	EXPECT_EQ(2, fake.out_len);
 
 	/* a chain half sent when reset came is forgotten */
 	drv_restart(d);
 	kshim_run_work();
 	fake.out_len = 0;
-	set_desc(d, DESC_GPA(TX), 0, BUF_GPA, 100 * 1024, 0, 0);
-	avail_add(d, TX, 0);
+	set_desc(&d->mem, DESC_GPA(TX), 0, BUF_GPA, 100 * 1024, 0, 0);
+	avail_add(&d->vr[TX], 0);
 	kick(d, TX);
 	EXPECT_TRUE(run_one_work());
 	EXPECT_TRUE(d->vc->tx_busy);
 	EXPECT_EQ(CON_RUN_BYTES, d->vc->tx_off);
 	EXPECT_EQ(CON_RUN_BYTES, fake.out_len);
 	EXPECT_EQ(1, kshim_nr_work);	/* to go on */
-	EXPECT_EQ(0, used_idx(d, TX));
+	EXPECT_EQ(0, used_idx(&d->vr[TX]));
 	drv_restart(d);
 	EXPECT_FALSE(d->vc->tx_busy);
 	kshim_run_work();
@@ -993,7 +838,7 @@ TEST_F(con, reset_with_pending_work)
 	send_tx(d, BUF_GPA, "ok", 2);
 	kick(d, TX);
 	kshim_run_work();
-	EXPECT_EQ(1, used_idx(d, TX));
+	EXPECT_EQ(1, used_idx(&d->vr[TX]));
 	EXPECT_EQ(CON_RUN_BYTES + 2, fake.out_len);
 	EXPECT_EQ(0, resets_asked);
 }
@@ -1015,7 +860,7 @@ TEST_F(con, other_queue_ignored)
 	send_tx(&self->d, BUF_GPA, "x", 1);
 	self->d.vdev->ops->notify(self->d.vdev, 2);
 	EXPECT_EQ(0, kshim_run_work());
-	EXPECT_EQ(0, used_idx(&self->d, TX));
+	EXPECT_EQ(0, used_idx(&self->d.vr[TX]));
 }
 
 static u32 rnd_state = 12345;
@@ -1066,8 +911,9 @@ TEST(fuzz_streams)
 			gpa = BUF_GPA + 0x1000 * head;
 			rx_len[head] = len;
 			rx_gpa[head] = gpa;
-			set_desc(&d, DESC_GPA(RX), head, gpa, len, F_WRITE, 0);
-			avail_add(&d, RX, head);
+			set_desc(&d.mem, DESC_GPA(RX), head, gpa, len,
+				 F_WRITE, 0);
+			avail_add(&d.vr[RX], head);
 			rx_out++;
 			if (rnd(2))
 				kick(&d, RX);
@@ -1090,14 +936,15 @@ TEST(fuzz_streams)
 				u64 t = TABLE_GPA + 0x100 * head;
 
 				a = 1 + rnd(len - 1);
-				set_desc(&d, t, 0, gpa, a, F_NEXT, 1);
-				set_desc(&d, t, 1, gpa + a, len - a, 0, 0);
-				set_desc(&d, DESC_GPA(TX), head, t, 32,
+				set_desc(&d.mem, t, 0, gpa, a, F_NEXT, 1);
+				set_desc(&d.mem, t, 1, gpa + a, len - a, 0, 0);
+				set_desc(&d.mem, DESC_GPA(TX), head, t, 32,
 					 F_INDIRECT, 0);
 			} else {
-				set_desc(&d, DESC_GPA(TX), head, gpa, len, 0, 0);
+				set_desc(&d.mem, DESC_GPA(TX), head, gpa, len,
+					 0, 0);
 			}
-			avail_add(&d, TX, head);
+			avail_add(&d.vr[TX], head);
 			tx_out++;
 			kick(&d, TX);
 			break;
@@ -1107,9 +954,9 @@ TEST(fuzz_streams)
 			break;
 		}
 		/* collect used receive buffers in order */
-		while (rx_seen != used_idx(&d, RX)) {
-			u16 id = used_id(&d, RX, rx_seen);
-			u32 len = used_len(&d, RX, rx_seen);
+		while (rx_seen != used_idx(&d.vr[RX])) {
+			u16 id = used_id(&d.vr[RX], rx_seen);
+			u32 len = used_len(&d.vr[RX], rx_seen);
 
 			ASSERT_EQ(rx_seen % QSIZE, id);
 			ASSERT_LE(len, rx_len[id]);
@@ -1117,8 +964,8 @@ TEST(fuzz_streams)
 			ngot += len;
 			rx_seen++;
 		}
-		while (tx_seen != used_idx(&d, TX)) {
-			ASSERT_EQ(0, used_len(&d, TX, tx_seen));
+		while (tx_seen != used_idx(&d.vr[TX])) {
+			ASSERT_EQ(0, used_len(&d.vr[TX], tx_seen));
 			tx_seen++;
 		}
 	}
@@ -1130,16 +977,16 @@ TEST(fuzz_streams)
 
 			rx_len[head] = 300;
 			rx_gpa[head] = BUF_GPA + 0x1000 * head;
-			set_desc(&d, DESC_GPA(RX), head, rx_gpa[head], 300,
+			set_desc(&d.mem, DESC_GPA(RX), head, rx_gpa[head], 300,
 				 F_WRITE, 0);
-			avail_add(&d, RX, head);
+			avail_add(&d.vr[RX], head);
 			rx_out++;
 			kick(&d, RX);
 		}
 		kshim_run_work();
-		while (rx_seen != used_idx(&d, RX)) {
-			u16 id = used_id(&d, RX, rx_seen);
-			u32 len = used_len(&d, RX, rx_seen);
+		while (rx_seen != used_idx(&d.vr[RX])) {
+			u16 id = used_id(&d.vr[RX], rx_seen);
+			u32 len = used_len(&d.vr[RX], rx_seen);
 
 			memcpy(got + ngot, d.mem.ram + rx_gpa[id], len);
 			ngot += len;
@@ -1149,7 +996,7 @@ TEST(fuzz_streams)
 	EXPECT_EQ(0, resets_asked);
 	EXPECT_EQ(typed, ngot);
 	EXPECT_EQ(0, memcmp(got, fake.in, ngot));
-	EXPECT_EQ(tx_out, used_idx(&d, TX));
+	EXPECT_EQ(tx_out, used_idx(&d.vr[TX]));
 	ASSERT_EQ(nsent, fake.out_len);
 	EXPECT_EQ(0, memcmp(sent, fake.out, nsent));
 	drv_destroy(&d);
@@ -1166,7 +1013,7 @@ TEST(fuzz_garbage)
 		unsigned int before = resets_asked;
 
 		memset(d.mem.ram, 0, BUF_GPA);
-		memset(d.q, 0, sizeof(d.q));
+		drv_rewind(&d);
 		drv_start(&d);
 		for (i = 0; i < 64; i++) {
 			int q = rnd(2);
@@ -1175,10 +1022,10 @@ TEST(fuzz_garbage)
 				   rnd(RAM_SIZE + 0x1000);
 			u64 table = rnd(2) ? DESC_GPA(q) : TABLE_GPA;
 
-			set_desc(&d, table, rnd(QSIZE), addr, rnd(0x800),
+			set_desc(&d.mem, table, rnd(QSIZE), addr, rnd(0x800),
 				 flags, rnd(QSIZE + 2));
 			if (rnd(3) == 0)
-				avail_add(&d, q, rnd(QSIZE + 1));
+				avail_add(&d.vr[q], rnd(QSIZE + 1));
 			if (rnd(4) == 0)
 				host_types(d.vc, "fuzz", 4, true);
 			if (rnd(3) == 0)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The split virtqueue (kmod/virtio/virtqueue.c) against a driver model
- * written here: descriptor tables, the available ring and the used ring in
- * a fake guest RAM with a hole that is not RAM.  Well-formed chains, event
- * index and flag based suppression (with 16-bit wraparound), every
- * malformed case, and a fuzz loop over random rings.
+ * The split virtqueue (kmod/virtio/virtqueue.c) against the driver model
+ * of vring_model.h: descriptor tables, the available ring and the used
+ * ring in a fake guest RAM with a hole that is not RAM.  Well-formed
+ * chains, event index and flag based suppression (with 16-bit
+ * wraparound), every malformed case, and a fuzz loop over random rings.
  */
 #include "kshim.h"
 
@@ -13,69 +13,8 @@
 
 #include <stdlib.h>
 
+#include "vring_model.h"
 #include "kselftest_harness.h"
-
-/* Fake guest RAM: [0, RAM_SIZE) but the hole [HOLE_START, HOLE_END). */
-#define RAM_SIZE	(1u << 20)
-#define HOLE_START	0x80000u
-#define HOLE_END	0x90000u
-
-struct kestrel_mem {
-	u8 *ram;
-	unsigned long faults;		/* accesses refused */
-};
-
-static bool ram_ok(const struct kestrel_mem *mem, u64 gpa, u64 len)
-{
-	if (!len || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
-		return false;
-	return gpa + len <= HOLE_START || gpa >= HOLE_END;
-}
-
-static int vq_ram_read(const struct kestrel_mem *mem, u64 gpa, void *buf,
-		       u32 len)
-{
-	if (!ram_ok(mem, gpa, len)) {
-		((struct kestrel_mem *)mem)->faults++;
-		return -EFAULT;
-	}
-	memcpy(buf, mem->ram + gpa, len);
-	return 0;
-}
-
-static int vq_ram_write(const struct kestrel_mem *mem, u64 gpa,
-			const void *buf, u32 len)
-{
-	if (!ram_ok(mem, gpa, len)) {
-		((struct kestrel_mem *)mem)->faults++;
-		return -EFAULT;
-	}
-	memcpy(mem->ram + gpa, buf, len);
-	return 0;
-}
-
-static int vq_ram_load16(const struct kestrel_mem *mem, u64 gpa, u16 *val)
-{
-	__le16 v;
-
-	if (gpa & 1)
-		abort();		/* the kernel's would WARN */
-	if (vq_ram_read(mem, gpa, &v, 2))
-		return -EFAULT;
-	*val = le16_to_cpu(v);
-	return 0;
-}
-
-static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
-{
-	__le16 v = cpu_to_le16(val);
-
-	if (gpa & 1)
-		abort();
-	return vq_ram_write(mem, gpa, &v, 2);
-}
-
-/* ---- the driver model ---- */
 
 #define DESC_GPA	0x1000u
 #define AVAIL_GPA	0x9000u
@@ -84,101 +23,21 @@ static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
 #define BUF_GPA		0x40000u	/* data buffers */
 #define QSIZE		16
 
-#define F_NEXT		KESTREL_VRING_DESC_F_NEXT
-#define F_WRITE		KESTREL_VRING_DESC_F_WRITE
-#define F_INDIRECT	KESTREL_VRING_DESC_F_INDIRECT
-#define FEAT_INDIRECT	(1ULL << KESTREL_VIRTIO_F_INDIRECT_DESC)
-#define FEAT_EVENT_IDX	(1ULL << KESTREL_VIRTIO_F_EVENT_IDX)
-
 struct drv {
 	struct kestrel_mem mem;
 	struct kestrel_virtio_queue q;
+	struct vring vr;
 	struct kestrel_vq vq;
 	struct kestrel_vq_seg segs[2 * QSIZE];
 	struct kestrel_vq_chain chain;
-	u16 avail_idx;
 };
-
-static void put16(struct drv *d, u64 gpa, u16 v)
-{
-	__le16 x = cpu_to_le16(v);
-
-	memcpy(d->mem.ram + gpa, &x, 2);
-}
-
-static u16 get16(struct drv *d, u64 gpa)
-{
-	__le16 x;
-
-	memcpy(&x, d->mem.ram + gpa, 2);
-	return le16_to_cpu(x);
-}
-
-static u32 get32(struct drv *d, u64 gpa)
-{
-	__le32 x;
-
-	memcpy(&x, d->mem.ram + gpa, 4);
-	return le32_to_cpu(x);
-}
-
-static void set_desc(struct drv *d, u64 table, u16 i, u64 addr, u32 len,
-		     u16 flags, u16 next)
-{
-	struct vq_desc x = {
-		.addr = cpu_to_le64(addr),
-		.len = cpu_to_le32(len),
-		.flags = cpu_to_le16(flags),
-		.next = cpu_to_le16(next),
-	};
-
-	memcpy(d->mem.ram + table + 16 * (u64)i, &x, sizeof(x));
-}
-
-/* Expose @head: ring entry, then idx. */
-static void avail_add(struct drv *d, u16 head)
-{
-	put16(d, AVAIL_GPA + 4 + 2 * (d->avail_idx % d->q.size), head);
-	d->avail_idx++;
-	put16(d, AVAIL_GPA + 2, d->avail_idx);
-}
-
-static u16 used_idx(struct drv *d)
-{
-	return get16(d, USED_GPA + 2);
-}
-
-static u32 used_id(struct drv *d, u16 i)
-{
-	return get32(d, USED_GPA + 4 + 8 * (i % d->q.size));
-}
-
-static u32 used_len(struct drv *d, u16 i)
-{
-	return get32(d, USED_GPA + 8 + 8 * (i % d->q.size));
-}
-
-static void set_used_event(struct drv *d, u16 v)
-{
-	put16(d, AVAIL_GPA + 4 + 2 * d->q.size, v);
-}
-
-static u16 avail_event(struct drv *d)
-{
-	return get16(d, USED_GPA + 4 + 8 * d->q.size);
-}
 
 static void drv_setup(struct drv *d, u16 size)
 {
 	memset(d, 0, sizeof(*d));
-	d->mem.ram = calloc(1, RAM_SIZE);
-	if (!d->mem.ram)
-		abort();
-	d->q.size = size;
-	d->q.enabled = true;
-	d->q.desc = DESC_GPA;
-	d->q.driver = AVAIL_GPA;
-	d->q.device = USED_GPA;
+	ram_alloc(&d->mem);
+	vring_init(&d->vr, &d->mem, size, DESC_GPA, AVAIL_GPA, USED_GPA);
+	vring_to_queue(&d->vr, &d->q);
 	d->chain.segs = d->segs;
 	d->chain.max_segs = 2 * QSIZE;
 	kshim_warnings = 0;
@@ -231,8 +90,8 @@ TEST_F(vq, simple_chain)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA, 3, BUF_GPA, 100, F_WRITE, 0);
-	avail_add(d, 3);
+	set_desc(&d->mem, DESC_GPA, 3, BUF_GPA, 100, F_WRITE, 0);
+	avail_add(&d->vr, 3);
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(3, d->chain.head);
 	EXPECT_EQ(0, d->chain.n_out);
@@ -244,11 +103,11 @@ TEST_F(vq, simple_chain)
 	EXPECT_TRUE(d->segs[0].write);
 	EXPECT_EQ(0, pop(d));
 
-	EXPECT_EQ(0, used_idx(d));
+	EXPECT_EQ(0, used_idx(&d->vr));
 	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 3, 42));
-	EXPECT_EQ(1, used_idx(d));
-	EXPECT_EQ(3, used_id(d, 0));
-	EXPECT_EQ(42, used_len(d, 0));
+	EXPECT_EQ(1, used_idx(&d->vr));
+	EXPECT_EQ(3, used_id(&d->vr, 0));
+	EXPECT_EQ(42, used_len(&d->vr, 0));
 	EXPECT_EQ(0, kshim_warnings);
 }
 
@@ -259,15 +118,16 @@ TEST_F(vq, read_and_write_parts)
 	int i;
 
 	/* 10 + 30 readable, 16 + 48 writable, out of order in the table */
-	set_desc(d, DESC_GPA, 5, BUF_GPA, 10, F_NEXT, 2);
-	set_desc(d, DESC_GPA, 2, BUF_GPA + 0x100, 30, F_NEXT, 9);
-	set_desc(d, DESC_GPA, 9, BUF_GPA + 0x200, 16, F_NEXT | F_WRITE, 0);
-	set_desc(d, DESC_GPA, 0, BUF_GPA + 0x300, 48, F_WRITE, 7);
+	set_desc(&d->mem, DESC_GPA, 5, BUF_GPA, 10, F_NEXT, 2);
+	set_desc(&d->mem, DESC_GPA, 2, BUF_GPA + 0x100, 30, F_NEXT, 9);
+	set_desc(&d->mem, DESC_GPA, 9, BUF_GPA + 0x200, 16,
+		 F_NEXT | F_WRITE, 0);
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA + 0x300, 48, F_WRITE, 7);
 	for (i = 0; i < 10; i++)
 		d->mem.ram[BUF_GPA + i] = i;
 	for (i = 0; i < 30; i++)
 		d->mem.ram[BUF_GPA + 0x100 + i] = 10 + i;
-	avail_add(d, 5);
+	avail_add(&d->vr, 5);
 
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(5, d->chain.head);
@@ -312,11 +172,12 @@ TEST_F(vq, zero_length_buffers_skipped)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 0, F_NEXT, 1);
-	set_desc(d, DESC_GPA, 1, BUF_GPA, 8, F_NEXT, 2);
-	set_desc(d, DESC_GPA, 2, 0xffffffffffffffffULL, 0, F_NEXT | F_WRITE, 3);
-	set_desc(d, DESC_GPA, 3, BUF_GPA, 4, F_WRITE, 0);
-	avail_add(d, 0);
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 0, F_NEXT, 1);
+	set_desc(&d->mem, DESC_GPA, 1, BUF_GPA, 8, F_NEXT, 2);
+	set_desc(&d->mem, DESC_GPA, 2, 0xffffffffffffffffULL, 0,
+		 F_NEXT | F_WRITE, 3);
+	set_desc(&d->mem, DESC_GPA, 3, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(1, d->chain.n_out);
 	EXPECT_EQ(1, d->chain.n_in);
@@ -330,9 +191,9 @@ TEST_F(vq, longest_direct_chain)
 	int i;
 
 	for (i = 0; i < QSIZE; i++)
-		set_desc(d, DESC_GPA, i, BUF_GPA + i, 1,
+		set_desc(&d->mem, DESC_GPA, i, BUF_GPA + i, 1,
 			 i < QSIZE - 1 ? F_NEXT : 0, (i + 1) % QSIZE);
-	avail_add(d, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(QSIZE, d->chain.n_out);
 	EXPECT_EQ(QSIZE, d->chain.out_len);
@@ -342,11 +203,13 @@ TEST_F(vq, indirect)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA, 4, TABLE_GPA, 3 * 16, F_INDIRECT | F_WRITE, 0);
-	set_desc(d, TABLE_GPA, 0, BUF_GPA, 12, F_NEXT, 2);
-	set_desc(d, TABLE_GPA, 2, BUF_GPA + 0x100, 20, F_NEXT | F_WRITE, 1);
-	set_desc(d, TABLE_GPA, 1, BUF_GPA + 0x200, 30, F_WRITE, 0);
-	avail_add(d, 4);
+	set_desc(&d->mem, DESC_GPA, 4, TABLE_GPA, 3 * 16,
+		 F_INDIRECT | F_WRITE, 0);
+	set_desc(&d->mem, TABLE_GPA, 0, BUF_GPA, 12, F_NEXT, 2);
+	set_desc(&d->mem, TABLE_GPA, 2, BUF_GPA + 0x100, 20,
+		 F_NEXT | F_WRITE, 1);
+	set_desc(&d->mem, TABLE_GPA, 1, BUF_GPA + 0x200, 30, F_WRITE, 0);
+	avail_add(&d->vr, 4);
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(4, d->chain.head);
 	EXPECT_EQ(1, d->chain.n_out);
@@ -361,10 +224,10 @@ TEST_F(vq, direct_then_indirect)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 8, F_NEXT, 1);
-	set_desc(d, DESC_GPA, 1, TABLE_GPA, QSIZE * 16, F_INDIRECT, 0);
-	set_desc(d, TABLE_GPA, 0, BUF_GPA + 8, 8, F_WRITE, 0);
-	avail_add(d, 0);
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 8, F_NEXT, 1);
+	set_desc(&d->mem, DESC_GPA, 1, TABLE_GPA, QSIZE * 16, F_INDIRECT, 0);
+	set_desc(&d->mem, TABLE_GPA, 0, BUF_GPA + 8, 8, F_WRITE, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(1, d->chain.n_out);
 	EXPECT_EQ(1, d->chain.n_in);
@@ -376,8 +239,9 @@ TEST_F(vq, several_chains_in_order_and_unpop)
 	int i;
 
 	for (i = 0; i < QSIZE; i++) {
-		set_desc(d, DESC_GPA, i, BUF_GPA + 0x10 * i, i + 1, F_WRITE, 0);
-		avail_add(d, QSIZE - 1 - i);
+		set_desc(&d->mem, DESC_GPA, i, BUF_GPA + 0x10 * i, i + 1,
+			 F_WRITE, 0);
+		avail_add(&d->vr, QSIZE - 1 - i);
 	}
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(QSIZE - 1, d->chain.head);
@@ -391,10 +255,10 @@ TEST_F(vq, several_chains_in_order_and_unpop)
 		ASSERT_EQ(0, kestrel_vq_push(&d->vq, d->chain.head, i));
 	}
 	EXPECT_EQ(0, pop(d));
-	EXPECT_EQ(QSIZE, used_idx(d));
+	EXPECT_EQ(QSIZE, used_idx(&d->vr));
 	for (i = 0; i < QSIZE; i++) {
-		EXPECT_EQ(QSIZE - 1 - i, used_id(d, i));
-		EXPECT_EQ(i, used_len(d, i));
+		EXPECT_EQ(QSIZE - 1 - i, used_id(&d->vr, i));
+		EXPECT_EQ(i, used_len(&d->vr, i));
 	}
 }
 
@@ -404,14 +268,14 @@ TEST_F(vq, index_wraparound)
 	struct drv *d = &self->d;
 	u32 round;
 
-	set_desc(d, DESC_GPA, 1, BUF_GPA, 4, F_WRITE, 0);
+	set_desc(&d->mem, DESC_GPA, 1, BUF_GPA, 4, F_WRITE, 0);
 	for (round = 0; round < 70000; round++) {
-		avail_add(d, 1);
+		avail_add(&d->vr, 1);
 		ASSERT_EQ(1, pop(d));
 		ASSERT_EQ(0, kestrel_vq_push(&d->vq, 1, round));
 	}
-	EXPECT_EQ((u16)70000, used_idx(d));
-	EXPECT_EQ(69999, used_len(d, (u16)69999));
+	EXPECT_EQ((u16)70000, used_idx(&d->vr));
+	EXPECT_EQ(69999, used_len(&d->vr, (u16)69999));
 }
 
 TEST(need_event_rule)
@@ -441,9 +305,9 @@ TEST(need_event_rule)
 static void start_at(struct drv *d, u16 idx)
 {
 	d->vq.last_avail = d->vq.avail_idx = d->vq.used_idx = idx;
-	d->avail_idx = idx;
-	put16(d, AVAIL_GPA + 2, idx);
-	put16(d, USED_GPA + 2, idx);
+	d->vr.avail_idx = idx;
+	put16(&d->mem, AVAIL_GPA + 2, idx);
+	put16(&d->mem, USED_GPA + 2, idx);
 }
 
 TEST_F(vq, event_idx_interrupts)
@@ -454,21 +318,21 @@ TEST_F(vq, event_idx_interrupts)
 
 	ASSERT_EQ(0, drv_init(d, FEAT_EVENT_IDX));
 	start_at(d, base);
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
 
 	/* the first decision always interrupts (nothing known yet) */
-	avail_add(d, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
-	set_used_event(d, base);
+	set_used_event(&d->vr, base);
 	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
 	/* nothing new since */
 	EXPECT_FALSE(kestrel_vq_should_interrupt(&d->vq));
 
 	/* the driver wants one once used idx passes base + 3 */
-	set_used_event(d, (u16)(base + 3));
+	set_used_event(&d->vr, (u16)(base + 3));
 	for (i = 1; i <= 5; i++) {
-		avail_add(d, 0);
+		avail_add(&d->vr, 0);
 		ASSERT_EQ(1, pop(d));
 		ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
 		/* used idx is now base + 1 + i: past base + 3 once i == 3 */
@@ -477,21 +341,21 @@ TEST_F(vq, event_idx_interrupts)
 	}
 
 	/* a batch of three that crosses the event interrupts once */
-	set_used_event(d, (u16)(base + 8));
+	set_used_event(&d->vr, (u16)(base + 8));
 	for (i = 0; i < 3; i++) {
-		avail_add(d, 0);
+		avail_add(&d->vr, 0);
 		ASSERT_EQ(1, pop(d));
 		ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
 	}
 	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
 	/* the NO_INTERRUPT flag means nothing with EVENT_IDX */
-	put16(d, AVAIL_GPA, KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
-	set_used_event(d, (u16)(base + 9));
-	avail_add(d, 0);
+	put16(&d->mem, AVAIL_GPA, KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
+	set_used_event(&d->vr, (u16)(base + 9));
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
 	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
-	EXPECT_EQ((u16)(base + 10), used_idx(d));
+	EXPECT_EQ((u16)(base + 10), used_idx(&d->vr));
 	EXPECT_EQ(0, kshim_warnings);
 }
 
@@ -499,17 +363,17 @@ TEST_F(vq, no_interrupt_flag)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
-	avail_add(d, 0);
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	ASSERT_EQ(0, kestrel_vq_push(&d->vq, 0, 4));
 	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
-	put16(d, AVAIL_GPA, KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
+	put16(&d->mem, AVAIL_GPA, KESTREL_VRING_AVAIL_F_NO_INTERRUPT);
 	EXPECT_FALSE(kestrel_vq_should_interrupt(&d->vq));
 	/* used_event means nothing without EVENT_IDX */
-	set_used_event(d, 0);
+	set_used_event(&d->vr, 0);
 	EXPECT_FALSE(kestrel_vq_should_interrupt(&d->vq));
-	put16(d, AVAIL_GPA, 0);
+	put16(&d->mem, AVAIL_GPA, 0);
 	EXPECT_TRUE(kestrel_vq_should_interrupt(&d->vq));
 }
 
@@ -517,22 +381,22 @@ TEST_F(vq, notify_flags)
 {
 	struct drv *d = &self->d;
 
-	EXPECT_EQ(0, get16(d, USED_GPA));
+	EXPECT_EQ(0, get16(&d->mem, USED_GPA));
 	kestrel_vq_disable_notify(&d->vq);
-	EXPECT_EQ(KESTREL_VRING_USED_F_NO_NOTIFY, get16(d, USED_GPA));
+	EXPECT_EQ(KESTREL_VRING_USED_F_NO_NOTIFY, get16(&d->mem, USED_GPA));
 	/* nothing new: stays enabled */
 	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
-	EXPECT_EQ(0, get16(d, USED_GPA));
+	EXPECT_EQ(0, get16(&d->mem, USED_GPA));
 
 	kestrel_vq_disable_notify(&d->vq);
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
-	avail_add(d, 0);		/* arrives while disabled */
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&d->vr, 0);		/* arrives while disabled */
 	EXPECT_TRUE(kestrel_vq_enable_notify(&d->vq));
-	EXPECT_EQ(0, get16(d, USED_GPA));
+	EXPECT_EQ(0, get16(&d->mem, USED_GPA));
 	ASSERT_EQ(1, pop(d));
 	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
 	/* avail_event is untouched without EVENT_IDX */
-	EXPECT_EQ(0, avail_event(d));
+	EXPECT_EQ(0, avail_event(&d->vr));
 }
 
 TEST_F(vq, notify_event_idx)
@@ -541,22 +405,22 @@ TEST_F(vq, notify_event_idx)
 
 	ASSERT_EQ(0, drv_init(d, FEAT_EVENT_IDX));
 	start_at(d, 0xfffe);
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
 
 	kestrel_vq_disable_notify(&d->vq);
-	EXPECT_EQ(0, get16(d, USED_GPA));	/* no flag with EVENT_IDX */
+	EXPECT_EQ(0, get16(&d->mem, USED_GPA));	/* no flag with EVENT_IDX */
 	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
-	EXPECT_EQ(0xfffe, avail_event(d));
+	EXPECT_EQ(0xfffe, avail_event(&d->vr));
 
-	avail_add(d, 0);
-	avail_add(d, 0);
+	avail_add(&d->vr, 0);
+	avail_add(&d->vr, 0);
 	EXPECT_TRUE(kestrel_vq_enable_notify(&d->vq));
 	ASSERT_EQ(1, pop(d));
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(0, pop(d));
 	EXPECT_FALSE(kestrel_vq_enable_notify(&d->vq));
-	EXPECT_EQ(0, avail_event(d));		/* wrapped */
-	EXPECT_EQ(0, get16(d, USED_GPA));
+	EXPECT_EQ(0, avail_event(&d->vr));		/* wrapped */
+	EXPECT_EQ(0, get16(&d->mem, USED_GPA));
 }
 
 /* ---- configuration errors ---- */
@@ -619,14 +483,14 @@ TEST_F(vq, avail_idx_too_far_ahead)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
-	put16(d, AVAIL_GPA + 2, QSIZE);		/* a full ring is fine */
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	put16(&d->mem, AVAIL_GPA + 2, QSIZE);		/* a full ring is fine */
 	ASSERT_EQ(1, pop(d));
-	put16(d, AVAIL_GPA + 2, QSIZE + 2);	/* size + 1 ahead of 1 */
+	put16(&d->mem, AVAIL_GPA + 2, QSIZE + 2);	/* size + 1 ahead of 1 */
 	EXPECT_EQ(1, pop(d));			/* cached idx: still fine */
 	while (d->vq.last_avail != QSIZE)
 		ASSERT_EQ(1, pop(d));
-	put16(d, AVAIL_GPA + 2, 2 * QSIZE + 1);
+	put16(&d->mem, AVAIL_GPA + 2, 2 * QSIZE + 1);
 	EXPECT_BROKEN(d, pop(d), -EINVAL, KESTREL_VQ_ERR_AVAIL_IDX);
 }
 
@@ -634,10 +498,10 @@ TEST_F(vq, avail_idx_behind)
 {
 	struct drv *d = &self->d;
 
-	set_desc(d, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
-	avail_add(d, 0);
+	set_desc(&d->mem, DESC_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
-	put16(d, AVAIL_GPA + 2, 0);		/* went back: 0xffff ahead */
+	put16(&d->mem, AVAIL_GPA + 2, 0);		/* went back: 0xffff ahead */
 	EXPECT_BROKEN(d, pop(d), -EINVAL, KESTREL_VQ_ERR_AVAIL_IDX);
 }
 
@@ -645,36 +509,36 @@ TEST_F(vq, avail_idx_on_enable)
 {
 	struct drv *d = &self->d;
 
-	put16(d, AVAIL_GPA + 2, QSIZE + 1);
+	put16(&d->mem, AVAIL_GPA + 2, QSIZE + 1);
 	EXPECT_TRUE(kestrel_vq_enable_notify(&d->vq));
 	EXPECT_BROKEN(d, -EINVAL, -EINVAL, KESTREL_VQ_ERR_AVAIL_IDX);
 }
 
 TEST_F(vq, head_out_of_range)
 {
-	avail_add(&self->d, QSIZE);
+	avail_add(&self->d.vr, QSIZE);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_HEAD);
 }
 
 TEST_F(vq, next_out_of_range)
 {
-	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT, QSIZE);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, BUF_GPA, 4, F_NEXT, QSIZE);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_NEXT);
 }
 
 TEST_F(vq, loop)
 {
-	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
-	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 4, F_NEXT, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
+	set_desc(&self->d.mem, DESC_GPA, 1, BUF_GPA, 4, F_NEXT, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -ELOOP, KESTREL_VQ_ERR_LOOP);
 }
 
 TEST_F(vq, self_loop)
 {
-	set_desc(&self->d, DESC_GPA, 7, BUF_GPA, 0, F_NEXT | F_WRITE, 7);
-	avail_add(&self->d, 7);
+	set_desc(&self->d.mem, DESC_GPA, 7, BUF_GPA, 0, F_NEXT | F_WRITE, 7);
+	avail_add(&self->d.vr, 7);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -ELOOP, KESTREL_VQ_ERR_LOOP);
 }
 
@@ -684,28 +548,30 @@ TEST(indirect_without_feature)
 
 	drv_setup(&d, QSIZE);
 	ASSERT_EQ(0, drv_init(&d, FEAT_EVENT_IDX));
-	set_desc(&d, DESC_GPA, 0, TABLE_GPA, 16, F_INDIRECT, 0);
-	set_desc(&d, TABLE_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
-	avail_add(&d, 0);
+	set_desc(&d.mem, DESC_GPA, 0, TABLE_GPA, 16, F_INDIRECT, 0);
+	set_desc(&d.mem, TABLE_GPA, 0, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&d.vr, 0);
 	EXPECT_BROKEN(&d, pop(&d), -EINVAL, KESTREL_VQ_ERR_INDIRECT_FEATURE);
 	free(d.mem.ram);
 }
 
 TEST_F(vq, indirect_with_next)
 {
-	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 16, F_INDIRECT | F_NEXT, 1);
-	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 4, F_WRITE, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, TABLE_GPA, 16,
+		 F_INDIRECT | F_NEXT, 1);
+	set_desc(&self->d.mem, DESC_GPA, 1, BUF_GPA, 4, F_WRITE, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL,
 		      KESTREL_VQ_ERR_INDIRECT_NEXT);
 }
 
 TEST_F(vq, indirect_nested)
 {
-	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 32, F_INDIRECT, 0);
-	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
-	set_desc(&self->d, TABLE_GPA, 1, TABLE_GPA + 0x100, 16, F_INDIRECT, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, TABLE_GPA, 32, F_INDIRECT, 0);
+	set_desc(&self->d.mem, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
+	set_desc(&self->d.mem, TABLE_GPA, 1, TABLE_GPA + 0x100, 16,
+		 F_INDIRECT, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL,
 		      KESTREL_VQ_ERR_INDIRECT_NESTED);
 }
@@ -720,8 +586,8 @@ TEST(indirect_lengths)
 
 		drv_setup(&d, QSIZE);
 		ASSERT_EQ(0, drv_init(&d, FEAT_INDIRECT));
-		set_desc(&d, DESC_GPA, 0, TABLE_GPA, bad[i], F_INDIRECT, 0);
-		avail_add(&d, 0);
+		set_desc(&d.mem, DESC_GPA, 0, TABLE_GPA, bad[i], F_INDIRECT, 0);
+		avail_add(&d.vr, 0);
 		EXPECT_BROKEN(&d, pop(&d), -EINVAL, KESTREL_VQ_ERR_INDIRECT_LEN);
 		free(d.mem.ram);
 	}
@@ -729,62 +595,63 @@ TEST(indirect_lengths)
 
 TEST_F(vq, indirect_table_not_ram)
 {
-	set_desc(&self->d, DESC_GPA, 0, HOLE_START - 16, 32, F_INDIRECT, 0);
-	set_desc(&self->d, HOLE_START - 16, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, HOLE_START - 16, 32, F_INDIRECT, 0);
+	set_desc(&self->d.mem, HOLE_START - 16, 0, BUF_GPA, 4,
+		 F_NEXT | F_WRITE, 1);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EFAULT,
 		      KESTREL_VQ_ERR_INDIRECT_ADDR);
 }
 
 TEST_F(vq, indirect_table_wraps)
 {
-	set_desc(&self->d, DESC_GPA, 0, ~0xfULL, 32, F_INDIRECT, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, ~0xfULL, 32, F_INDIRECT, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EFAULT,
 		      KESTREL_VQ_ERR_INDIRECT_ADDR);
 }
 
 TEST_F(vq, indirect_next_out_of_table)
 {
-	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 2 * 16, F_INDIRECT, 0);
-	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 2);
+	set_desc(&self->d.mem, DESC_GPA, 0, TABLE_GPA, 2 * 16, F_INDIRECT, 0);
+	set_desc(&self->d.mem, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 2);
 	/* entry 2 exists in RAM but not in the table */
-	set_desc(&self->d, TABLE_GPA, 2, BUF_GPA, 4, 0, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, TABLE_GPA, 2, BUF_GPA, 4, 0, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_NEXT);
 }
 
 TEST_F(vq, indirect_loop)
 {
-	set_desc(&self->d, DESC_GPA, 0, TABLE_GPA, 3 * 16, F_INDIRECT, 0);
-	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
-	set_desc(&self->d, TABLE_GPA, 1, BUF_GPA, 4, F_NEXT, 2);
-	set_desc(&self->d, TABLE_GPA, 2, BUF_GPA, 4, F_NEXT, 1);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, TABLE_GPA, 3 * 16, F_INDIRECT, 0);
+	set_desc(&self->d.mem, TABLE_GPA, 0, BUF_GPA, 4, F_NEXT, 1);
+	set_desc(&self->d.mem, TABLE_GPA, 1, BUF_GPA, 4, F_NEXT, 2);
+	set_desc(&self->d.mem, TABLE_GPA, 2, BUF_GPA, 4, F_NEXT, 1);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -ELOOP, KESTREL_VQ_ERR_LOOP);
 }
 
 TEST_F(vq, readable_after_writable)
 {
-	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
-	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 4, 0, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
+	set_desc(&self->d.mem, DESC_GPA, 1, BUF_GPA, 4, 0, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_ORDER);
 }
 
 TEST_F(vq, readable_after_writable_across_indirect)
 {
-	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
-	set_desc(&self->d, DESC_GPA, 1, TABLE_GPA, 16, F_INDIRECT, 0);
-	set_desc(&self->d, TABLE_GPA, 0, BUF_GPA, 0, 0, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, BUF_GPA, 4, F_NEXT | F_WRITE, 1);
+	set_desc(&self->d.mem, DESC_GPA, 1, TABLE_GPA, 16, F_INDIRECT, 0);
+	set_desc(&self->d.mem, TABLE_GPA, 0, BUF_GPA, 0, 0, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EINVAL, KESTREL_VQ_ERR_ORDER);
 }
 
 TEST_F(vq, buffer_wraps)
 {
-	set_desc(&self->d, DESC_GPA, 0, ~0ULL - 2, 4, F_WRITE, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, ~0ULL - 2, 4, F_WRITE, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EOVERFLOW,
 		      KESTREL_VQ_ERR_BUF_ADDR);
 }
@@ -794,8 +661,8 @@ TEST_F(vq, buffer_at_the_top_is_fine_until_copied)
 	struct drv *d = &self->d;
 	u8 b[4] = { 1, 2, 3, 4 };
 
-	set_desc(d, DESC_GPA, 0, ~0ULL - 3, 4, F_WRITE, 0);
-	avail_add(d, 0);
+	set_desc(&d->mem, DESC_GPA, 0, ~0ULL - 3, 4, F_WRITE, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	EXPECT_EQ(-EFAULT, kestrel_vq_copy_to_chain(&d->vq, &d->chain, 0, b, 4));
 	EXPECT_BROKEN(d, -EFAULT, -EFAULT, KESTREL_VQ_ERR_BUF_FAULT);
@@ -803,20 +670,22 @@ TEST_F(vq, buffer_at_the_top_is_fine_until_copied)
 
 TEST_F(vq, total_length_overflows)
 {
-	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 0x80000000u, F_NEXT | F_WRITE, 1);
-	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 0x7fffffffu, F_NEXT | F_WRITE, 2);
-	set_desc(&self->d, DESC_GPA, 2, BUF_GPA, 1, F_WRITE, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, BUF_GPA, 0x80000000u,
+		 F_NEXT | F_WRITE, 1);
+	set_desc(&self->d.mem, DESC_GPA, 1, BUF_GPA, 0x7fffffffu,
+		 F_NEXT | F_WRITE, 2);
+	set_desc(&self->d.mem, DESC_GPA, 2, BUF_GPA, 1, F_WRITE, 0);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -EOVERFLOW,
 		      KESTREL_VQ_ERR_TOTAL_LEN);
 }
 
 TEST_F(vq, total_length_just_fits)
 {
-	set_desc(&self->d, DESC_GPA, 0, BUF_GPA, 0x80000000u, F_NEXT, 1);
-	set_desc(&self->d, DESC_GPA, 1, BUF_GPA, 0x7fffffffu, F_NEXT, 2);
-	set_desc(&self->d, DESC_GPA, 2, BUF_GPA, 0xffffffffu, F_WRITE, 0);
-	avail_add(&self->d, 0);
+	set_desc(&self->d.mem, DESC_GPA, 0, BUF_GPA, 0x80000000u, F_NEXT, 1);
+	set_desc(&self->d.mem, DESC_GPA, 1, BUF_GPA, 0x7fffffffu, F_NEXT, 2);
+	set_desc(&self->d.mem, DESC_GPA, 2, BUF_GPA, 0xffffffffu, F_WRITE, 0);
+	avail_add(&self->d.vr, 0);
 	ASSERT_EQ(1, pop(&self->d));
 	EXPECT_EQ(0xffffffffu, self->d.chain.out_len);
 	EXPECT_EQ(0xffffffffu, self->d.chain.in_len);
@@ -828,9 +697,9 @@ TEST_F(vq, too_many_segments)
 
 	self->d.chain.max_segs = 3;
 	for (i = 0; i < 4; i++)
-		set_desc(&self->d, DESC_GPA, i, BUF_GPA, 4, i < 3 ? F_NEXT : 0,
-			 i + 1);
-	avail_add(&self->d, 0);
+		set_desc(&self->d.mem, DESC_GPA, i, BUF_GPA, 4,
+			 i < 3 ? F_NEXT : 0, i + 1);
+	avail_add(&self->d.vr, 0);
 	EXPECT_BROKEN(&self->d, pop(&self->d), -ENOBUFS, KESTREL_VQ_ERR_SEGS);
 }
 
@@ -839,8 +708,8 @@ TEST_F(vq, buffer_not_ram)
 	struct drv *d = &self->d;
 	u8 b[64];
 
-	set_desc(d, DESC_GPA, 0, HOLE_START - 16, 32, 0, 0);
-	avail_add(d, 0);
+	set_desc(&d->mem, DESC_GPA, 0, HOLE_START - 16, 32, 0, 0);
+	avail_add(&d->vr, 0);
 	ASSERT_EQ(1, pop(d));
 	/* the first 16 bytes are RAM */
 	EXPECT_EQ(16, kestrel_vq_copy_from_chain(&d->vq, &d->chain, 0, b, 16));
@@ -930,25 +799,25 @@ TEST(fuzz)
 
 		if (!d.vq.ready || kestrel_vq_broken(&d.vq)) {
 			memset(d.mem.ram, 0, 0x30000);
-			d.q.size = 1u << (rnd() % 6);
+			d.q.size = d.vr.size = 1u << (rnd() % 6);
 			drv_init(&d, feat);
-			d.avail_idx = 0;
+			d.vr.avail_idx = 0;
 		}
 		/* scribble on the table, the rings and an indirect table */
 		for (i = 0; i < 4; i++) {
-			set_desc(&d, DESC_GPA, rnd() % d.q.size, rnd_addr(),
+			set_desc(&d.mem, DESC_GPA, rnd() % d.q.size, rnd_addr(),
 				 rnd_len(), rnd() & 0xf, rnd() % (d.q.size + 2));
-			set_desc(&d, TABLE_GPA, rnd() % 64, rnd_addr(),
+			set_desc(&d.mem, TABLE_GPA, rnd() % 64, rnd_addr(),
 				 rnd_len(), rnd() & 0xf, rnd() % 66);
 		}
 		if (rnd() % 8 == 0)
-			put16(&d, AVAIL_GPA + 2, rnd());
+			put16(&d.mem, AVAIL_GPA + 2, rnd());
 		else
-			avail_add(&d, rnd() % (d.q.size + 1));
+			avail_add(&d.vr, rnd() % (d.q.size + 1));
 		if (rnd() % 4 == 0)
-			put16(&d, AVAIL_GPA, rnd());
+			put16(&d.mem, AVAIL_GPA, rnd());
 		if (rnd() % 4 == 0)
-			set_used_event(&d, rnd());
+			set_used_event(&d.vr, rnd());
 		if (rnd() % 16 == 0)
 			d.mem.ram[DESC_GPA + rnd() % (16 * d.q.size)] = rnd();
 

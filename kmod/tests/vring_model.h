@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The driver side of split virtqueues, shared by the virtqueue and virtio
+ * device unit tests: a fake guest RAM with a hole that is not RAM (and the
+ * kernel's guest RAM accessors over it), descriptor tables, available and
+ * used rings written and read the way a guest driver does, and recorders
+ * for a device's interrupt and needs_reset callbacks.
+ *
+ * Include it once per test binary, after kshim.h and the kernel .c files
+ * under test.  A test may define before it RAM_SIZE, HOLE_START and
+ * HOLE_END (the fake RAM: [0, RAM_SIZE) but [HOLE_START, HOLE_END)), and
+ * NQ, the number of queues the interrupt recorder counts.
+ */
+#ifndef KESTREL_TESTS_VRING_MODEL_H
+#define KESTREL_TESTS_VRING_MODEL_H
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- fake guest RAM ---- */
+
+#ifndef RAM_SIZE
+#define RAM_SIZE	(1u << 20)
+#define HOLE_START	0x80000u
+#define HOLE_END	0x90000u
+#endif
+#define RAM_PAGES	(RAM_SIZE / PAGE_SIZE)
+
+struct kestrel_mem {
+	u8 *ram;
+	struct page pages[RAM_PAGES];	/* kestrel_mem_page()'s, into ram */
+	unsigned long faults;		/* vq_ram_* accesses refused */
+};
+
+static inline bool ram_ok(u64 gpa, u64 len)
+{
+	if (!len || gpa >= RAM_SIZE || len > RAM_SIZE - gpa)
+		return false;
+	return gpa + len <= HOLE_START || gpa >= HOLE_END;
+}
+
+/* Zeroed RAM and its pages; abort()s when out of memory. */
+static inline void ram_alloc(struct kestrel_mem *mem)
+{
+	unsigned long i;
+
+	mem->ram = calloc(1, RAM_SIZE);
+	if (!mem->ram)
+		abort();
+	for (i = 0; i < RAM_PAGES; i++)
+		mem->pages[i].kshim_virt = mem->ram + i * PAGE_SIZE;
+}
+
+/* kmod/memory.h's, as kshim.h declares them (for bio_vecs into RAM). */
+bool kestrel_mem_gpa_to_off(const struct kestrel_mem *mem, u64 gpa, u64 *off)
+{
+	if (!ram_ok(gpa, 1))
+		return false;
+	*off = gpa;
+	return true;
+}
+
+struct page *kestrel_mem_page(const struct kestrel_mem *mem, unsigned long idx)
+{
+	if (idx >= RAM_PAGES)
+		abort();
+	return (struct page *)&mem->pages[idx];
+}
+
+/* kmod/virtio/virtqueue.c's guest RAM accessors. */
+static int vq_ram_read(const struct kestrel_mem *mem, u64 gpa, void *buf,
+		       u32 len)
+{
+	if (!ram_ok(gpa, len)) {
+		((struct kestrel_mem *)mem)->faults++;
+		return -EFAULT;
+	}
+	memcpy(buf, mem->ram + gpa, len);
+	return 0;
+}
+
+static int vq_ram_write(const struct kestrel_mem *mem, u64 gpa,
+			const void *buf, u32 len)
+{
+	if (!ram_ok(gpa, len)) {
+		((struct kestrel_mem *)mem)->faults++;
+		return -EFAULT;
+	}
+	memcpy(mem->ram + gpa, buf, len);
+	return 0;
+}
+
+static int vq_ram_load16(const struct kestrel_mem *mem, u64 gpa, u16 *val)
+{
+	__le16 v;
+
+	if (gpa & 1)
+		abort();		/* the kernel's would WARN */
+	if (vq_ram_read(mem, gpa, &v, 2))
+		return -EFAULT;
+	*val = le16_to_cpu(v);
+	return 0;
+}
+
+static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val)
+{
+	__le16 v = cpu_to_le16(val);
+
+	if (gpa & 1)
+		abort();
+	return vq_ram_write(mem, gpa, &v, 2);
+}
+
+/* ---- the driver: raw RAM, descriptors ---- */
+
+#define F_NEXT		KESTREL_VRING_DESC_F_NEXT
+#define F_WRITE		KESTREL_VRING_DESC_F_WRITE
+#define F_INDIRECT	KESTREL_VRING_DESC_F_INDIRECT
+#define FEAT_INDIRECT	(1ULL << KESTREL_VIRTIO_F_INDIRECT_DESC)
+#define FEAT_EVENT_IDX	(1ULL << KESTREL_VIRTIO_F_EVENT_IDX)
+
+static inline void put16(struct kestrel_mem *mem, u64 gpa, u16 v)
+{
+	__le16 x = cpu_to_le16(v);
+
+	memcpy(mem->ram + gpa, &x, 2);
+}
+
+static inline u16 get16(const struct kestrel_mem *mem, u64 gpa)
+{
+	__le16 x;
+
+	memcpy(&x, mem->ram + gpa, 2);
+	return le16_to_cpu(x);
+}
+
+static inline u32 get32(const struct kestrel_mem *mem, u64 gpa)
+{
+	__le32 x;
+
+	memcpy(&x, mem->ram + gpa, 4);
+	return le32_to_cpu(x);
+}
+
+/* Entry @i of the descriptor table (or indirect table) at @table. */
+static inline void set_desc(struct kestrel_mem *mem, u64 table, u16 i,
+			    u64 addr, u32 len, u16 flags, u16 next)
+{
+	struct vq_desc x = {
+		.addr = cpu_to_le64(addr),
+		.len = cpu_to_le32(len),
+		.flags = cpu_to_le16(flags),
+		.next = cpu_to_le16(next),
+	};
+
+	memcpy(mem->ram + table + 16 * (u64)i, &x, sizeof(x));
+}
+
+/* ---- the driver: one queue's rings ---- */
+
+struct vring {
+	struct kestrel_mem *mem;
+	u64 desc, avail, used;		/* the rings' GPAs */
+	u16 size;
+	u16 avail_idx;			/* the driver's avail idx */
+	u16 next_desc;			/* descriptors are taken in turn */
+};
+
+static inline void vring_init(struct vring *r, struct kestrel_mem *mem,
+			      u16 size, u64 desc, u64 avail, u64 used)
+{
+	*r = (struct vring){
+		.mem = mem, .size = size,
+		.desc = desc, .avail = avail, .used = used,
+	};
+}
+
+/* What the transport tells the device: the rings, enabled. */
+static inline void vring_to_queue(const struct vring *r,
+				  struct kestrel_virtio_queue *q)
+{
+	q->size = r->size;
+	q->enabled = true;
+	q->desc = r->desc;
+	q->driver = r->avail;
+	q->device = r->used;
+}
+
+/* Expose @head: ring entry, then idx. */
+static inline void avail_add(struct vring *r, u16 head)
+{
+	put16(r->mem, r->avail + 4 + 2 * (r->avail_idx % r->size), head);
+	r->avail_idx++;
+	put16(r->mem, r->avail + 2, r->avail_idx);
+}
+
+static inline u16 used_flags(const struct vring *r)
+{
+	return get16(r->mem, r->used);
+}
+
+static inline u16 used_idx(const struct vring *r)
+{
+	return get16(r->mem, r->used + 2);
+}
+
+static inline u32 used_id(const struct vring *r, u16 i)
+{
+	return get32(r->mem, r->used + 4 + 8 * (i % r->size));
+}
+
+static inline u32 used_len(const struct vring *r, u16 i)
+{
+	return get32(r->mem, r->used + 8 + 8 * (i % r->size));
+}
+
+/* EVENT_IDX: the driver's used_event, the device's avail_event. */
+static inline void set_used_event(struct vring *r, u16 v)
+{
+	put16(r->mem, r->avail + 4 + 2 * r->size, v);
+}
+
+static inline u16 avail_event(const struct vring *r)
+{
+	return get16(r->mem, r->used + 4 + 8 * r->size);
+}
+
+/* The next descriptor in turn. */
+static inline u16 next_desc(struct vring *r)
+{
+	return r->next_desc++ % r->size;
+}
+
+/* One buffer of @len at @gpa as a chain of one; returns its head. */
+static inline u16 add_buf(struct vring *r, u64 gpa, u32 len, u16 flags)
+{
+	u16 head = next_desc(r);
+
+	set_desc(r->mem, r->desc, head, gpa, len, flags, 0);
+	avail_add(r, head);
+	return head;
+}
+
+struct seg {
+	u64 gpa;
+	u32 len;
+	bool write;
+};
+
+/*
+ * Put @n segments on the queue as one chain: through the indirect table
+ * at @table, or direct in descriptors taken in turn when @table is 0.
+ * Returns its head.
+ */
+static inline u16 add_chain(struct vring *r, const struct seg *s,
+			    unsigned int n, u64 table)
+{
+	unsigned int i;
+	u16 head;
+
+	if (table) {
+		for (i = 0; i < n; i++)
+			set_desc(r->mem, table, i, s[i].gpa, s[i].len,
+				 (s[i].write ? F_WRITE : 0) |
+				 (i + 1 < n ? F_NEXT : 0), i + 1);
+		head = next_desc(r);
+		set_desc(r->mem, r->desc, head, table, 16 * n, F_INDIRECT, 0);
+	} else {
+		head = r->next_desc % r->size;
+		for (i = 0; i < n; i++) {
+			u16 me = next_desc(r);
+
+			set_desc(r->mem, r->desc, me, s[i].gpa, s[i].len,
+				 (s[i].write ? F_WRITE : 0) |
+				 (i + 1 < n ? F_NEXT : 0),
+				 r->next_desc % r->size);
+		}
+	}
+	avail_add(r, head);
+	return head;
+}
+
+/* ---- a device's callbacks, recorded ---- */
+
+#ifndef NQ
+#define NQ		1
+#endif
+
+static unsigned int interrupts[NQ], resets_asked;
+
+static inline void on_interrupt(struct kestrel_virtio_dev *vdev, u16 q)
+{
+	if (q >= NQ)
+		abort();
+	interrupts[q]++;
+}
+
+static inline void on_needs_reset(struct kestrel_virtio_dev *vdev)
+{
+	resets_asked++;
+}
+
+/* Nothing recorded, no warning yet. */
+static inline void recorders_reset(void)
+{
+	memset(interrupts, 0, sizeof(interrupts));
+	resets_asked = 0;
+	kshim_warnings = 0;
+}
+
+/* The transport's part: RAM, the recorders, the features accepted. */
+static inline void vdev_attach(struct kestrel_virtio_dev *vdev,
+			       struct kestrel_mem *mem, u64 features)
+{
+	vdev->mem = mem;
+	vdev->interrupt = on_interrupt;
+	vdev->needs_reset = on_needs_reset;
+	vdev->driver_features = features;
+}
+
+#endif /* KESTREL_TESTS_VRING_MODEL_H */
