@@ -59,6 +59,7 @@ struct kestrel_dev_config {
 	struct file *taps[KESTREL_MAX_NET_PAIRS];
 	u32 nr_taps;
 	u8 mac[6];
+	bool link_down;			/* net: starts with the link down */
 };
 
 /* libvirt's on_poweroff/on_reboot/on_crash: enum kestrel_lifecycle_action */

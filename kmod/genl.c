@@ -268,6 +268,7 @@ static const struct nla_policy kestrel_dev_policy[KESTREL_A_DEV_MAX + 1] = {
 	[KESTREL_A_DEV_FDS] = { .type = NLA_BINARY,
 				.len = KESTREL_MAX_NET_PAIRS * sizeof(s32) },
 	[KESTREL_A_DEV_MAC] = NLA_POLICY_EXACT_LEN(6),
+	[KESTREL_A_DEV_LINK_DOWN] = { .type = NLA_FLAG },
 };
 
 /* Drop the backend files kestrel_parse_devices() took. */
@@ -308,6 +309,7 @@ static int kestrel_parse_net(struct nlattr **tb, struct nlattr *d,
 		return -EINVAL;
 	}
 	memcpy(c->mac, nla_data(tb[KESTREL_A_DEV_MAC]), 6);
+	c->link_down = nla_get_flag(tb[KESTREL_A_DEV_LINK_DOWN]);
 	fd = nla_data(fds);
 	for (i = 0; i < nla_len(fds) / sizeof(s32); i++) {
 		c->taps[i] = fget(fd[i]);
@@ -330,6 +332,10 @@ static int kestrel_parse_block(struct nlattr **tb, struct nlattr *d,
 
 	if (tb[KESTREL_A_DEV_RATE_BYTES] || tb[KESTREL_A_DEV_RATE_PERIOD]) {
 		NL_SET_ERR_MSG_ATTR(extack, d, "block: a rate is an rng attribute");
+		return -EINVAL;
+	}
+	if (tb[KESTREL_A_DEV_LINK_DOWN]) {
+		NL_SET_ERR_MSG_ATTR(extack, d, "block: a link state is a net attribute");
 		return -EINVAL;
 	}
 	if (!tb[KESTREL_A_DEV_FD]) {
@@ -422,7 +428,8 @@ static int kestrel_parse_devices(struct nlattr *devs,
 		/* KESTREL_DEV_RNG and _CONSOLE */
 		if (tb[KESTREL_A_DEV_FD] || tb[KESTREL_A_DEV_READONLY] ||
 		    tb[KESTREL_A_DEV_SERIAL] || tb[KESTREL_A_DEV_QUEUES] ||
-		    tb[KESTREL_A_DEV_FDS] || tb[KESTREL_A_DEV_MAC]) {
+		    tb[KESTREL_A_DEV_FDS] || tb[KESTREL_A_DEV_MAC] ||
+		    tb[KESTREL_A_DEV_LINK_DOWN]) {
 			NL_SET_ERR_MSG_ATTR(extack, d, "rng or console: an attribute of block or net devices");
 			return -EINVAL;
 		}

@@ -315,6 +315,7 @@ static int platform_devices_init(struct kestrel_domain *dom)
 		case KESTREL_DEV_NET: {
 			struct kestrel_virtio_net_params p = {
 				.nr_pairs = c->nr_taps,
+				.link_down = c->link_down,
 				.domid = dom->id,
 				.index = i,
 			};

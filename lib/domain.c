@@ -564,9 +564,6 @@ static int check_net(unsigned int i, const struct kestrel_device_config *dev)
 	if (dev->readonly || dev->serial[0] || dev->queues)
 		return kestrel_fail(EINVAL, "device %u: readonly, serial and queues are for block devices (a net device has one queue pair per fd)",
 				    i);
-	if (dev->link_down)
-		return kestrel_fail(EOPNOTSUPP, "device %u: starting a link down is not supported by the module yet",
-				    i);
 	return 0;
 }
 
@@ -658,6 +655,8 @@ static void put_devices(struct nlmsghdr *nlh,
 				     dev->nr_fds * sizeof(fds[0]), fds);
 			mnl_attr_put(nlh, KESTREL_A_DEV_MAC, sizeof(dev->mac),
 				     dev->mac);
+			if (dev->link_down)
+				mnl_attr_put(nlh, KESTREL_A_DEV_LINK_DOWN, 0, NULL);
 		} else if (dev->type == KESTREL_DEV_BLOCK) {
 			mnl_attr_put_u32(nlh, KESTREL_A_DEV_FD,
 					 (uint32_t)dev->fd);

@@ -117,11 +117,7 @@ struct kestrel_device_config {
 	unsigned int nr_fds;
 	/* net: KESTREL_A_DEV_MAC, the guest's address (unicast, not zero). */
 	uint8_t mac[6];
-	/*
-	 * net: <link state='down'>.  The module has no attribute for it
-	 * yet, so kestrel_domain_create() refuses it rather than start the
-	 * link up.
-	 */
+	/* net: <link state='down'>, sent as KESTREL_A_DEV_LINK_DOWN. */
 	bool link_down;
 };
 

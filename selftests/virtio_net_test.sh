@@ -6,12 +6,13 @@
 # controller's tap on a bridge of the test host; a veth from that bridge
 # leads into a network namespace at 10.0.0.1.  The guest (10.0.0.2) pings
 # it and sends it 1 MiB with nc; the namespace's listener must receive the
-# same bytes.
+# same bytes.  A second guest (kestrel.test=nic) on the same bridge has
+# <link state='down'/>: its eth0 has no carrier and nothing passes.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=${TMPDIR:-/tmp}/kestrel-vnet.$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
-plan=9
+plan=13
 mkdir -p "$tmp"
 . "$top/selftests/linux_lib.sh"
 dom=vnet$$
@@ -20,6 +21,7 @@ ns=kns$$
 lpid=
 cleanup() {
 	"$kestrel" destroy "$dom" >/dev/null 2>&1
+	"$kestrel" destroy "${dom}d" >/dev/null 2>&1
 	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	ip link del "kv${$}a" 2>/dev/null
@@ -142,4 +144,46 @@ if [ -n "$tap" ] && ! ip link show "$tap" >/dev/null 2>&1; then
 else
 	not_ok "destroying the domain removes its tap # '$tap' still there"
 fi
+
+# <link state='down'/>: the NIC is there, its carrier is not.
+sed -e "s|<name>$dom</name>|<name>${dom}d</name>|" \
+	-e 's|kestrel.test=net|kestrel.test=nic|' \
+	-e 's|52:54:00:4b:e5:01|52:54:00:4b:e5:02|' \
+	-e "s|<model type='virtio'/>|&\\n      <link state='down'/>|" \
+	"$tmp/$dom.xml" >"$tmp/${dom}d.xml"
+if out=$("$kestrel" create "$tmp/${dom}d.xml" 2>&1); then
+	ok "a domain with <link state='down'/> is created"
+else
+	not_ok "a domain with <link state='down'/> is created # $out"
+fi
+"$kestrel" dumpxml "${dom}d" >"$tmp/down.dump" 2>&1
+dtap=$(sed -n "s|.*<target dev='\([^']*\)'.*|\1|p" "$tmp/down.dump" | head -n 1)
+if grep -q "^ *<link state='down'/>" "$tmp/down.dump"; then
+	ok "its live dumpxml keeps <link state='down'/>"
+else
+	not_ok "its live dumpxml keeps <link state='down'/> # $(grep -A6 '<interface' "$tmp/down.dump" | tr '\n' ' ')"
+fi
+start=$(date +%s)
+while [ $(($(date +%s) - start)) -lt "$limit" ]; do
+	sleep 2
+	case $("$kestrel" domstate "${dom}d" 2>/dev/null) in
+	"shut off" | crashed | "") break ;;
+	esac
+done
+"$kestrel" console "${dom}d" --dump 2>/dev/null | tr -d '\r' >"$tmp/down.con"
+why="$(grep -E '^nic:|virtio|Kernel panic' "$tmp/down.con" | tail -n 5 | tr '\n' '|')"
+if grep -q "^nic: eth0 52:54:00:4b:e5:02 carrier 0 flags .*NO-CARRIER" "$tmp/down.con"; then
+	ok "the guest's eth0 has no carrier (NO-CARRIER)"
+else
+	not_ok "the guest's eth0 has no carrier (NO-CARRIER) # $why"
+fi
+st=$("$kestrel" domifstat "${dom}d" "$dtap" 2>&1)
+rxp=$(printf '%s\n' "$st" | sed -n "s/^$dtap rx_packets //p")
+txp=$(printf '%s\n' "$st" | sed -n "s/^$dtap tx_packets //p")
+if grep -q "^nic: ping cpu0 failed" "$tmp/down.con" && [ "$rxp" = 0 ] && [ "$txp" = 0 ]; then
+	ok "nothing passes: its ping fails, 0 packets each way"
+else
+	not_ok "nothing passes # rx_packets '$rxp', tx_packets '$txp': $why"
+fi
+"$kestrel" destroy "${dom}d" >/dev/null 2>&1
 [ $fails -eq 0 ]

@@ -751,6 +751,61 @@ TEST(link_down_up)
 	drv_destroy(&d);
 }
 
+/* <link state='down'/>: the device starts with the link down. */
+TEST(link_down_from_create)
+{
+	u8 frame[100];
+	u64 gpa[2];
+	struct drv d;
+
+	drv_init(&d, 2);
+	d.p.link_down = true;
+	d.net = kestrel_virtio_net_create(&d.p, "t");
+	ASSERT_FALSE(IS_ERR(d.net));
+	drv_queues(&d, BASE_F);
+	/* Down before the driver ever looks, without a change interrupt. */
+	ASSERT_EQ(0, cfg16(&d, 6));
+	ASSERT_EQ(0, d.vdev->ops->start(d.vdev));
+	kshim_run_work();
+	ASSERT_EQ(0, config_changes);
+	ASSERT_EQ(0, cfg16(&d, 6));
+	fill(frame, sizeof(frame), 5);
+	post_rx(&d, 0, 2, 1526, gpa);
+	kick(&d, 0);
+	/* Transmit drops on every pair, receive waits. */
+	send(&d, 1, &test_hdr, frame, 100, 1, false);
+	kick(&d, 1);
+	send(&d, 3, &test_hdr, frame, 100, 1, false);
+	kick(&d, 3);
+	ASSERT_EQ(1, used_idx(&d, 1));
+	ASSERT_EQ(1, used_idx(&d, 3));
+	ASSERT_EQ(0, d.taps[0].tx_count);
+	ASSERT_EQ(0, d.taps[1].tx_count);
+	ASSERT_EQ(2, stats(&d).tx_drops);
+	ASSERT_EQ(0, stats(&d).tx_packets);
+	kshim_tap_inject(&d.taps[0], &rx_hdr, frame, 100);
+	kshim_run_work();
+	ASSERT_EQ(0, used_idx(&d, 0));
+	ASSERT_EQ(0, stats(&d).rx_packets);
+	/* A reset keeps the link as it was. */
+	drv_restart(&d);
+	ASSERT_EQ(0, cfg16(&d, 6));
+	ASSERT_EQ(0, config_changes);
+	post_rx(&d, 0, 2, 1526, gpa);
+	kick(&d, 0);
+	kshim_run_work();
+	ASSERT_EQ(0, used_idx(&d, 0));
+	/* Up: the driver is told and the waiting frame arrives. */
+	kestrel_virtio_net_set_link(d.net, true);
+	kshim_run_work();
+	ASSERT_EQ(1, config_changes);
+	ASSERT_EQ(NET_S_LINK_UP, cfg16(&d, 6));
+	ASSERT_EQ(1, used_idx(&d, 0));
+	ASSERT_TRUE(rx_ok(&d, gpa[0], 1, frame, 100));
+	ASSERT_EQ(1, stats(&d).rx_packets);
+	drv_destroy(&d);
+}
+
 /* A control command; returns the ack (0xff: not answered). */
 static u8 ctrl(struct drv *d, u8 class, u8 cmd, const void *data, u32 len)
 {

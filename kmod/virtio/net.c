@@ -1083,7 +1083,7 @@ kestrel_virtio_net_create(const struct kestrel_virtio_net_params *params,
 	spin_lock_init(&net->lock);
 	net->nr_pairs = params->nr_pairs;
 	memcpy(net->mac, params->mac, sizeof(net->mac));
-	net->status = NET_S_LINK_UP;
+	net->status = params->link_down ? 0 : NET_S_LINK_UP;
 	net->active_pairs = 1;
 	kthread_init_work(&net->ctrl_work, net_ctrl_work);
 	kthread_init_work(&net->link_work, net_link_work);

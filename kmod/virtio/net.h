@@ -49,6 +49,7 @@ struct kestrel_virtio_net_params {
 	struct file *taps[KESTREL_VIRTIO_NET_MAX_PAIRS];
 	u16 nr_pairs;			/* 1 .. KESTREL_VIRTIO_NET_MAX_PAIRS */
 	u8 mac[KESTREL_VIRTIO_NET_MAC_LEN];	/* unicast, not all zero */
+	bool link_down;			/* start with the link down */
 	/* For the workers' names, kestrel/<domid>:net<index>.<pair>. */
 	u32 domid;
 	u32 index;
@@ -67,7 +68,8 @@ struct kestrel_virtio_net_stats {
 };
 
 /*
- * A new device (not started), link up.  On success the device owns the
+ * A new device (not started), link up unless @params->link_down (as if
+ * kestrel_virtio_net_set_link(net, false) followed).  On success the device owns the
  * references @params->taps[0 .. nr_pairs - 1] (fput on destroy); on error
  * the caller still does.  @name prefixes log lines (copied).  The worker
  * threads join the caller's cgroups, as vhost's do: call it in the context

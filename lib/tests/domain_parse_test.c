@@ -1710,6 +1710,51 @@ TEST_F(conn, create_sends_net_devices_with_their_tap_fds)
 	EXPECT_EQ(NULL, nested_attr(dev[1], KESTREL_A_DEV_FD));
 }
 
+/* <link state='down'/>: KESTREL_A_DEV_LINK_DOWN, a flag, only when down. */
+TEST_F(conn, create_sends_link_down_as_a_flag)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "new", .memory = 64ULL << 20, .vcpus = 1,
+		.nr_devices = 3,
+		.devices = {
+			{ .type = KESTREL_DEV_NET, .slot = 1, .fd = -1,
+			  .fds = { 7 }, .nr_fds = 1,
+			  .mac = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef },
+			  .link_down = true },
+			{ .type = KESTREL_DEV_NET, .slot = 2, .fd = -1,
+			  .fds = { 8, 9 }, .nr_fds = 2,
+			  .mac = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xf0 } },
+			{ .type = KESTREL_DEV_RNG, .slot = 3 },
+		},
+	};
+	const struct nlattr *devs, *a, *dev[4] = { NULL };
+	unsigned int n = 0;
+
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, NULL))
+		TH_LOG("%s", kestrel_last_error());
+	devs = req_attr(KESTREL_A_DOM_DEVICES);
+	ASSERT_NE(NULL, devs);
+	mnl_attr_for_each_nested(a, devs) {
+		if (n < 4)
+			dev[n] = a;
+		n++;
+	}
+	ASSERT_EQ(3, n);
+	a = nested_attr(dev[0], KESTREL_A_DEV_LINK_DOWN);
+	ASSERT_NE(NULL, a);
+	EXPECT_EQ(0, mnl_attr_get_payload_len(a));
+	EXPECT_EQ(KESTREL_DEV_NET, nested_u32(dev[0], KESTREL_A_DEV_TYPE));
+	EXPECT_NE(NULL, nested_attr(dev[0], KESTREL_A_DEV_FDS));
+	EXPECT_NE(NULL, nested_attr(dev[0], KESTREL_A_DEV_MAC));
+	n = 0;
+	mnl_attr_for_each_nested(a, dev[0])
+		n++;
+	EXPECT_EQ(5, n);
+	/* Up (the default) sends nothing; nor does any other device. */
+	EXPECT_EQ(NULL, nested_attr(dev[1], KESTREL_A_DEV_LINK_DOWN));
+	EXPECT_EQ(NULL, nested_attr(dev[2], KESTREL_A_DEV_LINK_DOWN));
+}
+
 TEST_F(conn, create_checks_net_devices_before_sending)
 {
 	struct kestrel_domain_config cfg = {
@@ -1740,9 +1785,6 @@ TEST_F(conn, create_checks_net_devices_before_sending)
 		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 1,
 		    .fds = { 3 }, .rate_bytes = 1, .rate_period = 1 }, EINVAL,
 		  "a rate is for rng devices" },
-		{ { .type = KESTREL_DEV_NET, .slot = 1, MAC, .nr_fds = 1,
-		    .fds = { 3 }, .link_down = true }, EOPNOTSUPP,
-		  "starting a link down is not supported by the module yet" },
 		{ { .type = KESTREL_DEV_NET, .slot = 0, MAC, .nr_fds = 1,
 		    .fds = { 3 } }, EINVAL, "out of range" },
 		{ { .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = 3, .nr_fds = 1,
@@ -1750,6 +1792,10 @@ TEST_F(conn, create_checks_net_devices_before_sending)
 		{ { .type = KESTREL_DEV_RNG, .slot = 1, MAC }, EINVAL,
 		  "are for net devices" },
 		{ { .type = KESTREL_DEV_RNG, .slot = 1, .link_down = true },
+		  EINVAL, "are for net devices" },
+		{ { .type = KESTREL_DEV_BLOCK, .slot = 1, .fd = 3,
+		    .link_down = true }, EINVAL, "are for net devices" },
+		{ { .type = KESTREL_DEV_CONSOLE, .slot = 1, .link_down = true },
 		  EINVAL, "are for net devices" },
 	};
 #undef MAC

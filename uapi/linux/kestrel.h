@@ -443,6 +443,12 @@ enum kestrel_dev_attr {
 	KESTREL_A_DEV_STAT_TX_BYTES,	/* u64: net */
 	KESTREL_A_DEV_STAT_TX_DROPS,	/* u64: net */
 	KESTREL_A_DEV_STAT_TX_ERRORS,	/* u64: net */
+	/*
+	 * flag: net: the link starts down (<link state='down'/>): the
+	 * guest sees no carrier (VIRTIO_NET_S_LINK_UP clear), frames it
+	 * sends are dropped and nothing reaches it.  Absent: up.
+	 */
+	KESTREL_A_DEV_LINK_DOWN,
 
 	__KESTREL_A_DEV_MAX,
 	KESTREL_A_DEV_MAX = __KESTREL_A_DEV_MAX - 1
