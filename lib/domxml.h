@@ -157,7 +157,7 @@ enum kestrel_domxml_disk_io {
 enum kestrel_domxml_net_type {
 	KESTREL_DOMXML_NET_ETHERNET,	/* a tap device, named or generated */
 	KESTREL_DOMXML_NET_BRIDGE,	/* a generated tap, a port of <source bridge> */
-	KESTREL_DOMXML_NET_NETWORK,	/* <source network>: parsed, not started yet */
+	KESTREL_DOMXML_NET_NETWORK,	/* <source network>: a managed network (lib/network.h) */
 };
 
 /* <target managed='...'>: absent, 'yes' or 'no' (kept as written). */
