@@ -158,8 +158,13 @@ static int kestrel_reply_domain(struct genl_info *info,
 	return genlmsg_reply(msg, info);
 }
 
-void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
-			 gfp_t gfp)
+/*
+ * A DOMAIN_EVENT message for @dom with @event and @detail, and, for
+ * KESTREL_EVENT_IO_ERROR, the disk's @slot, errno @err and @count; sent
+ * to the events group.  Lost if memory is short: listeners also poll.
+ */
+static void genl_send_event(struct kestrel_domain *dom, u32 event, u32 detail,
+			    const u32 *io, gfp_t gfp)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -174,13 +179,22 @@ void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
 	    nla_put_string(msg, KESTREL_A_DOM_NAME, dom->name) ||
 	    nla_put(msg, KESTREL_A_DOM_UUID, KESTREL_UUID_LEN, dom->uuid) ||
 	    nla_put_u32(msg, KESTREL_A_EVENT, event) ||
-	    nla_put_u32(msg, KESTREL_A_EVENT_DETAIL, detail)) {
+	    nla_put_u32(msg, KESTREL_A_EVENT_DETAIL, detail) ||
+	    (io && (nla_put_u32(msg, KESTREL_A_EVENT_SLOT, io[0]) ||
+		    nla_put_u32(msg, KESTREL_A_EVENT_ERRNO, io[1]) ||
+		    nla_put_u32(msg, KESTREL_A_EVENT_COUNT, io[2])))) {
 		nlmsg_free(msg);
 		return;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast(&kestrel_genl_family, msg, 0,
 			  KESTREL_MCGRP_EVENTS_ID, gfp);
+}
+
+void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
+			 gfp_t gfp)
+{
+	genl_send_event(dom, event, detail, NULL, gfp);
 }
 
 /*
@@ -190,29 +204,9 @@ void kestrel_genl_notify(struct kestrel_domain *dom, u32 event, u32 detail,
 void kestrel_genl_notify_io_error(struct kestrel_domain *dom, u32 slot,
 				  int err, u32 count)
 {
-	struct sk_buff *msg;
-	void *hdr;
+	const u32 io[3] = { slot, err < 0 ? -err : err, count };
 
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return;
-	hdr = genlmsg_put(msg, 0, 0, &kestrel_genl_family, 0,
-			  KESTREL_CMD_DOMAIN_EVENT);
-	if (!hdr ||
-	    nla_put_u32(msg, KESTREL_A_DOM_ID, dom->id) ||
-	    nla_put_string(msg, KESTREL_A_DOM_NAME, dom->name) ||
-	    nla_put(msg, KESTREL_A_DOM_UUID, KESTREL_UUID_LEN, dom->uuid) ||
-	    nla_put_u32(msg, KESTREL_A_EVENT, KESTREL_EVENT_IO_ERROR) ||
-	    nla_put_u32(msg, KESTREL_A_EVENT_DETAIL, 0) ||
-	    nla_put_u32(msg, KESTREL_A_EVENT_SLOT, slot) ||
-	    nla_put_u32(msg, KESTREL_A_EVENT_ERRNO, err < 0 ? -err : err) ||
-	    nla_put_u32(msg, KESTREL_A_EVENT_COUNT, count)) {
-		nlmsg_free(msg);
-		return;
-	}
-	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&kestrel_genl_family, msg, 0,
-			  KESTREL_MCGRP_EVENTS_ID, GFP_KERNEL);
+	genl_send_event(dom, KESTREL_EVENT_IO_ERROR, 0, io, GFP_KERNEL);
 }
 
 /* The domain a request names by ID, name or UUID, with a reference. */
