@@ -104,7 +104,7 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 			  struct netlink_ext_ack *extack,
 			  struct kestrel_domain **domp)
 {
-	struct kestrel_domain *dom;
+	struct kestrel_domain *dom, *pos;
 	unsigned int i;
 	int err;
 
@@ -130,6 +130,14 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 	init_waitqueue_head(&dom->park_wq);
 	INIT_WORK(&dom->shutdown_work, domain_shutdown_work);
 	kestrel_platform_prepare(dom);
+	/*
+	 * The ID now, not at registration: the device and vCPU threads are
+	 * named after it.  A creation that fails uses one up; IDs are never
+	 * reused either way.
+	 */
+	mutex_lock(&kestrel_domains_mutex);
+	dom->id = kestrel_next_id++;
+	mutex_unlock(&kestrel_domains_mutex);
 	strscpy(dom->name, name, sizeof(dom->name));
 	if (uuid)
 		memcpy(dom->uuid, uuid, KESTREL_UUID_LEN);
@@ -183,8 +191,14 @@ int kestrel_domain_create(const char *name, const u8 *uuid, u64 memory,
 		err = -EEXIST;
 		goto err_put;
 	}
-	dom->id = kestrel_next_id++;
-	list_add_tail(&dom->node, &kestrel_domains);
+	/*
+	 * In ID order (get_next() resumes dumps by ID); a domain whose
+	 * creation began later may have got here first.
+	 */
+	list_for_each_entry(pos, &kestrel_domains, node)
+		if (pos->id > dom->id)
+			break;
+	list_add_tail(&dom->node, &pos->node);
 	WRITE_ONCE(kestrel_nr_domains, kestrel_nr_domains + 1);
 	kref_get(&dom->ref);	/* the caller's */
 	mutex_unlock(&kestrel_domains_mutex);

@@ -13,7 +13,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=${TMPDIR:-/tmp}/kestrel-vmq.$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
-plan=10
+plan=11
 mkdir -p "$tmp"
 . "$top/selftests/linux_lib.sh"
 dom=vmq$$
@@ -83,6 +83,15 @@ if out=$("$kestrel" create "$tmp/$dom.xml" 2>&1); then
 else
 	not_ok "a 2-vCPU domain with 2 queues on its interface and its disk is created # $out"
 	skip_all "no domain"
+fi
+# Its threads carry its ID: 2 vCPUs, and a worker per queue of the disk
+# and per pair of the interface (names are cut at 15 characters).
+id=$("$kestrel" domid "$dom" 2>/dev/null)
+nthr=$(cat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null | grep -c "^kestrel/$id:")
+if [ -n "$id" ] && [ "$nthr" -ge 6 ]; then
+	ok "the domain's vCPU and device threads are named kestrel/$id:... ($nthr)"
+else
+	not_ok "the domain's vCPU and device threads are named kestrel/$id:... # $nthr: $(cat /proc/[0-9]*/task/[0-9]*/comm 2>/dev/null | grep '^kestrel/' | tr '\n' ' ')"
 fi
 tap=$("$kestrel" dumpxml "$dom" 2>/dev/null | sed -n "s|.*<target dev='\([^']*\)'.*|\1|p" | grep -v '^vd' | head -n 1)
 q=$(ls "/sys/class/net/$tap/queues" 2>/dev/null | tr '\n' ' ')
