@@ -147,6 +147,14 @@ int ctl_print_dev_stats(struct cmd_ctx *ctx, const struct ctl_domain *d,
 			const struct kestrel_domain_stats *st, bool net,
 			bool block);
 
+/*
+ * vshTable's layout (devices.c): each cell after one space, columns padded
+ * to their widest cell plus two (the last not padded), a dashed line of
+ * (width + 3) per column.  @cells: @nrows rows of @ncols (at most 8), the
+ * header first.
+ */
+void ctl_print_table(const char *const *cells, size_t ncols, size_t nrows);
+
 /* Command tables, one per file. */
 extern const struct cmd_def create_cmds[];
 extern const struct cmd_def lifecycle_cmds[];

@@ -24,12 +24,8 @@
 #include "ctl.h"
 #include "domxml.h"
 
-/*
- * vshTable's layout: each cell after one space, columns padded to their
- * widest cell plus two (the last not padded), a dashed line of (width +
- * 3) per column.  @cells: @nrows rows of @ncols, the header first.
- */
-static void print_table(const char *const *cells, size_t ncols, size_t nrows)
+/* vshTable's layout (ctl.h); network.c's tables use it too. */
+void ctl_print_table(const char *const *cells, size_t ncols, size_t nrows)
 {
 	size_t w[8] = { 0 }, r, c, i;
 
@@ -201,7 +197,7 @@ static int cmd_domblklist(struct cmd_ctx *ctx)
 		*row = disk_source(dev);
 		nrows++;
 	}
-	print_table(cells, ncols, nrows);
+	ctl_print_table(cells, ncols, nrows);
 	kestrel_domxml_free(&x);
 	kestrel_domain_info_clear(&d.info);
 	return 0;
@@ -237,7 +233,7 @@ static int cmd_domiflist(struct cmd_ctx *ctx)
 		row[4] = kestrel_mac_format(dev->net.mac, macs[i]);
 		nrows++;
 	}
-	print_table(cells, 5, nrows);
+	ctl_print_table(cells, 5, nrows);
 	kestrel_domxml_free(&x);
 	kestrel_domain_info_clear(&d.info);
 	return 0;

@@ -50,6 +50,14 @@ static int lookup(struct cmd_ctx *ctx, struct net_dirs *d,
 	return 0;
 }
 
+/* lookup() of the entry alone (its definition or state not read). */
+static int lookup_entry(struct cmd_ctx *ctx, struct kestrel_net_entry *e)
+{
+	struct net_dirs d;
+
+	return lookup(ctx, &d, e, NULL, false);
+}
+
 static int cmd_net_define(struct cmd_ctx *ctx)
 {
 	const char *file = cmd_opt_str(ctx, "file");
@@ -72,69 +80,89 @@ static int cmd_net_define(struct cmd_ctx *ctx)
 	return 0;
 }
 
-static int cmd_net_undefine(struct cmd_ctx *ctx)
+/* virsh's "Failed to @verb network @name" and the reason: -1. */
+static int verb_failed(const char *verb, const char *name)
 {
-	struct kestrel_net_entry e;
-	struct net_dirs d;
-
-	if (lookup(ctx, &d, &e, NULL, false))
-		return -1;
-	if (!e.persistent) {
-		ctl_error("Failed to undefine network %s", e.name);
-		ctl_error("Requested operation is not valid: can't undefine transient network");
-		return -1;
-	}
-	if (kestrel_network_undefine(d.dir, e.name)) {
-		ctl_error("Failed to undefine network %s", e.name);
-		ctl_lib_error();
-		return -1;
-	}
-	printf("Network %s has been undefined\n", e.name);
-	return 0;
+	ctl_error("Failed to %s network %s", verb, name);
+	ctl_lib_error();
+	return -1;
 }
 
-static int cmd_net_start(struct cmd_ctx *ctx)
+/*
+ * A verb on the network of the "network" option: @op (given the network's
+ * XML, the inactive definition's if there is one, when @load), then
+ * "Network <name> @done", or the failure and its reason.
+ */
+static int run_verb(struct cmd_ctx *ctx, const char *verb, const char *done,
+		    bool load,
+		    int (*op)(const struct net_dirs *d,
+			      const struct kestrel_net_entry *e,
+			      struct kestrel_network *x))
 {
 	struct kestrel_net_entry e;
 	struct kestrel_network x;
 	struct net_dirs d;
+	int err;
+
+	if (lookup(ctx, &d, &e, load ? &x : NULL, load))
+		return -1;
+	err = op(&d, &e, load ? &x : NULL);
+	if (load)
+		kestrel_network_free(&x);
+	if (err)
+		return verb_failed(verb, e.name);
+	printf("Network %s %s\n", e.name, done);
+	return 0;
+}
+
+static int undefine_op(const struct net_dirs *d,
+		       const struct kestrel_net_entry *e,
+		       struct kestrel_network *x)
+{
+	(void)x;
+	if (!e->persistent)
+		return kestrel_fail(EINVAL, "Requested operation is not valid: can't undefine transient network");
+	return kestrel_network_undefine(d->dir, e->name);
+}
+
+static int cmd_net_undefine(struct cmd_ctx *ctx)
+{
+	return run_verb(ctx, "undefine", "has been undefined", false,
+			undefine_op);
+}
+
+static int start_op(const struct net_dirs *d, const struct kestrel_net_entry *e,
+		    struct kestrel_network *x)
+{
 	char warning[256];
 	int err;
 
-	if (lookup(ctx, &d, &e, &x, true))
-		return -1;
-	if (e.active)
-		err = kestrel_fail(EBUSY, "Requested operation is not valid: network is already active");
-	else
-		err = kestrel_network_start(d.run, &x, warning, sizeof(warning));
-	kestrel_network_free(&x);
-	if (err) {
-		ctl_error("Failed to start network %s", e.name);
-		ctl_lib_error();
-		return -1;
-	}
-	if (warning[0]) {
+	if (e->active)
+		return kestrel_fail(EBUSY, "Requested operation is not valid: network is already active");
+	err = kestrel_network_start(d->run, x, warning, sizeof(warning));
+	if (!err && warning[0]) {
 		fflush(stdout);
 		fprintf(stderr, "warning: %s\n", warning);
 	}
-	printf("Network %s started\n", e.name);
-	return 0;
+	return err;
+}
+
+static int cmd_net_start(struct cmd_ctx *ctx)
+{
+	return run_verb(ctx, "start", "started", true, start_op);
+}
+
+static int destroy_op(const struct net_dirs *d,
+		      const struct kestrel_net_entry *e,
+		      struct kestrel_network *x)
+{
+	(void)x;
+	return kestrel_network_stop(d->run, e->name);
 }
 
 static int cmd_net_destroy(struct cmd_ctx *ctx)
 {
-	struct kestrel_net_entry e;
-	struct net_dirs d;
-
-	if (lookup(ctx, &d, &e, NULL, false))
-		return -1;
-	if (kestrel_network_stop(d.run, e.name)) {
-		ctl_error("Failed to destroy network %s", e.name);
-		ctl_lib_error();
-		return -1;
-	}
-	printf("Network %s destroyed\n", e.name);
-	return 0;
+	return run_verb(ctx, "destroy", "destroyed", false, destroy_op);
 }
 
 static int cmd_net_dumpxml(struct cmd_ctx *ctx)
@@ -161,9 +189,8 @@ static int cmd_net_info(struct cmd_ctx *ctx)
 {
 	char uuid[KESTREL_UUID_STRLEN];
 	struct kestrel_net_entry e;
-	struct net_dirs d;
 
-	if (lookup(ctx, &d, &e, NULL, false))
+	if (lookup_entry(ctx, &e))
 		return -1;
 	kestrel_uuid_format(e.uuid, uuid);
 	printf("%-15s %s\n", "Name:", e.name);
@@ -179,9 +206,8 @@ static int cmd_net_uuid(struct cmd_ctx *ctx)
 {
 	char uuid[KESTREL_UUID_STRLEN];
 	struct kestrel_net_entry e;
-	struct net_dirs d;
 
-	if (lookup(ctx, &d, &e, NULL, false))
+	if (lookup_entry(ctx, &e))
 		return -1;
 	kestrel_uuid_format(e.uuid, uuid);
 	printf("%s\n", uuid);
@@ -191,42 +217,11 @@ static int cmd_net_uuid(struct cmd_ctx *ctx)
 static int cmd_net_name(struct cmd_ctx *ctx)
 {
 	struct kestrel_net_entry e;
-	struct net_dirs d;
 
-	if (lookup(ctx, &d, &e, NULL, false))
+	if (lookup_entry(ctx, &e))
 		return -1;
 	printf("%s\n", e.name);
 	return 0;
-}
-
-/*
- * vshTable's layout: each cell after one space, columns padded to their
- * widest cell plus two (the last not padded), a dashed line of (width +
- * 3) per column.  @cells: @nrows rows of @ncols, the header first.
- */
-static void print_table(const char *const *cells, size_t ncols, size_t nrows)
-{
-	size_t w[8] = { 0 }, r, c, i;
-
-	for (r = 0; r < nrows; r++)
-		for (c = 0; c < ncols; c++)
-			if (strlen(cells[r * ncols + c]) > w[c])
-				w[c] = strlen(cells[r * ncols + c]);
-	for (r = 0; r < nrows; r++) {
-		for (c = 0; c < ncols; c++) {
-			if (c + 1 < ncols)
-				printf(" %-*s", (int)w[c] + 2, cells[r * ncols + c]);
-			else
-				printf(" %s", cells[r * ncols + c]);
-		}
-		putchar('\n');
-		if (r)
-			continue;
-		for (c = 0; c < ncols; c++)
-			for (i = 0; i < w[c] + 3; i++)
-				putchar('-');
-		putchar('\n');
-	}
 }
 
 static bool list_wanted(struct cmd_ctx *ctx, const struct kestrel_net_entry *e)
@@ -286,7 +281,7 @@ static int cmd_net_list(struct cmd_ctx *ctx)
 		rows++;
 	}
 	if (!names && !uuids)
-		print_table(cells, 4, rows);
+		ctl_print_table(cells, 4, rows);
 	ret = 0;
 out:
 	free(cells);
@@ -353,7 +348,7 @@ static int cmd_net_dhcp_leases(struct cmd_ctx *ctx)
 		cells[rows * 6 + 5] = l->clientid[0] ? l->clientid : "-";
 		rows++;
 	}
-	print_table(cells, 6, rows);
+	ctl_print_table(cells, 6, rows);
 	ret = 0;
 out:
 	free(cells);

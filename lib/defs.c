@@ -3,16 +3,14 @@
  * Persistent domain definitions: one canonical XML file per domain in the
  * definitions directory (see defs.h).
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "defs.h"
+#include "files.h"
 
 #define SUFFIX ".xml"
 
@@ -40,30 +38,11 @@ int kestrel_defs_dir(char *buf, size_t len)
 	return 0;
 }
 
-static int def_path(const char *dir, const char *name, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%s/%s" SUFFIX, dir, name);
-
-	if (n < 0 || (size_t)n >= len)
-		return kestrel_fail(ENAMETOOLONG, "path %s/%s" SUFFIX " is too long",
-				    dir, name);
-	return 0;
-}
-
 static int not_found_name(const char *name)
 {
 	return kestrel_fail(ENOENT,
 			    "Domain not found: no domain with matching name '%s'",
 			    name);
-}
-
-/* A name that can be a file name of the directory (as the parser allows). */
-static bool valid_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len && len < KESTREL_NAME_MAX && !strchr(name, '/') &&
-	       name[0] != '-' && name[0] != '.';
 }
 
 /*
@@ -106,9 +85,9 @@ int kestrel_def_load(const char *dir, const char *name,
 	if (!x)
 		x = &tmp;
 	kestrel_domxml_init(x);
-	if (!name || !valid_name(name))
+	if (!name || !kestrel_file_name_valid(name))
 		return not_found_name(name ? name : "");
-	err = def_path(dir, name, path, sizeof(path));
+	err = kestrel_file_path(path, sizeof(path), dir, name, SUFFIX);
 	if (err)
 		return err;
 	err = load_path(path, name, x, xml);
@@ -124,59 +103,56 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+struct list_state {
+	const char *dir;
+	struct kestrel_def *list;
+	size_t n, cap;
+};
+
+static int list_one(const char *name, void *opaque)
+{
+	struct list_state *ls = opaque;
+	struct kestrel_def *grown;
+	struct kestrel_domxml x;
+
+	if (kestrel_def_load(ls->dir, name, &x, NULL))
+		return 0;
+	if (ls->n == ls->cap) {
+		ls->cap = ls->cap ? ls->cap * 2 : 16;
+		grown = reallocarray(ls->list, ls->cap, sizeof(*ls->list));
+		if (!grown) {
+			kestrel_domxml_free(&x);
+			return kestrel_fail(ENOMEM, "out of memory");
+		}
+		ls->list = grown;
+	}
+	memset(&ls->list[ls->n], 0, sizeof(ls->list[ls->n]));
+	snprintf(ls->list[ls->n].name, sizeof(ls->list[ls->n].name), "%s", x.name);
+	memcpy(ls->list[ls->n].uuid, x.uuid, KESTREL_UUID_LEN);
+	ls->list[ls->n].memory_kib = x.memory_kib;
+	ls->list[ls->n].vcpus = x.vcpus;
+	ls->n++;
+	kestrel_domxml_free(&x);
+	return 0;
+}
+
 int kestrel_defs_list(const char *dir, struct kestrel_def **listp, size_t *np)
 {
-	struct kestrel_def *list = NULL, *grown;
-	struct kestrel_domxml x;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	DIR *d;
+	struct list_state ls = { .dir = dir };
+	int err;
 
 	*listp = NULL;
 	*np = 0;
-	d = opendir(dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return kestrel_fail(errno, "cannot open %s: %s", dir,
-				    strerror(errno));
+	err = kestrel_xml_dir_scan(dir, list_one, &ls);
+	if (err) {
+		free(ls.list);
+		return err;
 	}
-	while ((de = readdir(d))) {
-		char name[KESTREL_NAME_MAX + sizeof(SUFFIX)];
-		size_t len = strlen(de->d_name);
-
-		if (len <= strlen(SUFFIX) || len >= sizeof(name) ||
-		    strcmp(de->d_name + len - strlen(SUFFIX), SUFFIX))
-			continue;
-		memcpy(name, de->d_name, len - strlen(SUFFIX));
-		name[len - strlen(SUFFIX)] = '\0';
-		if (!valid_name(name) || kestrel_def_load(dir, name, &x, NULL))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			grown = reallocarray(list, cap, sizeof(*list));
-			if (!grown) {
-				kestrel_domxml_free(&x);
-				closedir(d);
-				free(list);
-				return kestrel_fail(ENOMEM, "out of memory");
-			}
-			list = grown;
-		}
-		memset(&list[n], 0, sizeof(list[n]));
-		snprintf(list[n].name, sizeof(list[n].name), "%s", x.name);
-		memcpy(list[n].uuid, x.uuid, KESTREL_UUID_LEN);
-		list[n].memory_kib = x.memory_kib;
-		list[n].vcpus = x.vcpus;
-		n++;
-		kestrel_domxml_free(&x);
-	}
-	closedir(d);
-	if (n)
-		qsort(list, n, sizeof(*list), cmp_name);
+	if (ls.n)
+		qsort(ls.list, ls.n, sizeof(*ls.list), cmp_name);
 	kestrel_clear_error();
-	*listp = list;
-	*np = n;
+	*listp = ls.list;
+	*np = ls.n;
 	return 0;
 }
 
@@ -209,91 +185,18 @@ int kestrel_def_find_uuid(const char *dir, const uint8_t uuid[KESTREL_UUID_LEN],
 int kestrel_def_conflict(const struct kestrel_domxml *x, const char *name,
 			 const uint8_t uuid[KESTREL_UUID_LEN])
 {
-	bool same_uuid = !memcmp(x->uuid, uuid, KESTREL_UUID_LEN);
-	bool same_name = !strcmp(x->name, name);
-	char str[KESTREL_UUID_STRLEN];
-
-	kestrel_uuid_format(uuid, str);
-	if (same_uuid && !same_name)
-		return kestrel_fail(EEXIST,
-				    "operation failed: domain '%s' is already defined with uuid %s",
-				    name, str);
-	if (same_name && !same_uuid)
-		return kestrel_fail(EEXIST,
-				    "operation failed: domain '%s' already exists with uuid %s",
-				    name, str);
-	return 0;
-}
-
-/* mkdir -p, new directories 0700. */
-static int make_dirs(const char *dir)
-{
-	char path[KESTREL_DEFS_PATH_MAX];
-	size_t i, len = strlen(dir);
-
-	if (len >= sizeof(path))
-		return kestrel_fail(ENAMETOOLONG, "path %s is too long", dir);
-	memcpy(path, dir, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return kestrel_fail(errno, "cannot create directory %s: %s",
-					    path, strerror(errno));
-		path[i] = dir[i];
-	}
-	return 0;
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return kestrel_name_uuid_conflict("domain", x->name, x->uuid, name,
+					  uuid);
 }
 
 /* Write @text to @path atomically: a temporary file, fsync, rename. */
 static int write_atomic(const char *dir, const char *path, const char *text)
 {
 	char tmp[KESTREL_DEFS_PATH_MAX];
-	int fd, dfd, err;
 
 	if (snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir) >= (int)sizeof(tmp))
 		return kestrel_fail(ENAMETOOLONG, "path %s is too long", dir);
-	fd = mkostemp(tmp, O_CLOEXEC);	/* mode 0600 */
-	if (fd < 0)
-		return kestrel_fail(errno, "cannot write in %s: %s", dir,
-				    strerror(errno));
-	err = write_all(fd, text, strlen(text));
-	if (!err && fchmod(fd, 0600) < 0)
-		err = -errno;
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return kestrel_fail(-err, "cannot write %s: %s", path,
-				    strerror(-err));
-	}
-	/* Make the rename itself durable. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return kestrel_write_atomic(dir, tmp, path, text);
 }
 
 int kestrel_def_save(const char *dir, const struct kestrel_domxml *x)
@@ -304,10 +207,10 @@ int kestrel_def_save(const char *dir, const struct kestrel_domxml *x)
 	char *text;
 	int err;
 
-	if (!valid_name(x->name))
+	if (!kestrel_file_name_valid(x->name))
 		return kestrel_fail(EINVAL, "domain name '%s' cannot be a file name",
 				    x->name);
-	err = def_path(dir, x->name, path, sizeof(path));
+	err = kestrel_file_path(path, sizeof(path), dir, x->name, SUFFIX);
 	if (err)
 		return err;
 	err = kestrel_defs_list(dir, &list, &n);
@@ -321,28 +224,12 @@ int kestrel_def_save(const char *dir, const struct kestrel_domxml *x)
 	text = kestrel_domxml_format(x);
 	if (!text)
 		return -ENOMEM;
-	err = make_dirs(dir);
-	if (!err)
-		err = write_atomic(dir, path, text);
+	err = kestrel_mkdirs(dir) ?: write_atomic(dir, path, text);
 	free(text);
 	return err;
 }
 
 int kestrel_def_remove(const char *dir, const char *name)
 {
-	char path[KESTREL_DEFS_PATH_MAX];
-	int err;
-
-	if (!valid_name(name))
-		return not_found_name(name);
-	err = def_path(dir, name, path, sizeof(path));
-	if (err)
-		return err;
-	if (unlink(path) < 0) {
-		if (errno == ENOENT)
-			return not_found_name(name);
-		return kestrel_fail(errno, "cannot remove %s: %s", path,
-				    strerror(errno));
-	}
-	return 0;
+	return kestrel_xml_file_remove(dir, name, not_found_name);
 }

@@ -21,8 +21,7 @@
 
 #include "libkestrel.h"
 #include "domxml.h"
-
-#define MSG_MAX 400
+#include "xml_priv.h"
 
 struct parser {
 	struct kestrel_domxml *d;
@@ -38,76 +37,12 @@ struct parser {
 	int doctype_line;
 };
 
-static void xml_free_ptr(void *p)
-{
-	xmlFree(*(void **)p);
-}
-
-#define _xfree_ __attribute__((cleanup(xml_free_ptr)))
-
 static void free_ptr(void *p)
 {
 	free(*(void **)p);
 }
 
 #define _free_ __attribute__((cleanup(free_ptr)))
-
-static long line_of(xmlNodePtr n)
-{
-	return xmlGetLineNo(n);
-}
-
-/* An element's name as written: "disk", or "qemu:commandline". */
-static const char *elem_name(xmlNodePtr n, char *buf, size_t size)
-{
-	if (n->ns && n->ns->prefix)
-		snprintf(buf, size, "%s:%s", (const char *)n->ns->prefix,
-			 (const char *)n->name);
-	else
-		snprintf(buf, size, "%s", (const char *)n->name);
-	return buf;
-}
-
-static int vfail(int err, xmlNodePtr n, const char *why, const char *fmt,
-		 va_list ap)
-{
-	char msg[MSG_MAX];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (why)
-		return kestrel_fail(err, "%s at line %ld: %s", msg, line_of(n),
-				    why);
-	return kestrel_fail(err, "%s at line %ld", msg, line_of(n));
-}
-
-/* Fail with "<message> at line N", N being the line of node @n. */
-static int fail_at(int err, xmlNodePtr n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail_at(int err, xmlNodePtr n, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vfail(err, n, NULL, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* Fail with "<message> at line N: <why>". */
-static int fail_why(int err, xmlNodePtr n, const char *why, const char *fmt,
-		    ...) __attribute__((format(printf, 4, 5)));
-static int fail_why(int err, xmlNodePtr n, const char *why, const char *fmt,
-		    ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vfail(err, n, why, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 /* Re-raise the current error as "<message> in <elem> at line N". */
 static int wrap_error(int err, xmlNodePtr n)
@@ -119,11 +54,6 @@ static int wrap_error(int err, xmlNodePtr n)
 			    elem_name(n, name, sizeof(name)), line_of(n));
 }
 
-static int no_memory(void)
-{
-	return kestrel_fail(ENOMEM, "out of memory");
-}
-
 static int unsupported_element(xmlNodePtr n)
 {
 	char name[64];
@@ -133,25 +63,6 @@ static int unsupported_element(xmlNodePtr n)
 		return fail_why(EINVAL, n, "Kestrel has no emulator process (the kernel runs the domain); remove it",
 				"unsupported element <emulator>");
 	return fail_at(EINVAL, n, "unsupported element <%s>", name);
-}
-
-static bool is_elem(xmlNodePtr n, const char *name)
-{
-	return n->type == XML_ELEMENT_NODE && !n->ns &&
-	       !strcmp((const char *)n->name, name);
-}
-
-static bool blank_char(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (!blank_char(*s))
-			return false;
-	return true;
 }
 
 /*
@@ -235,30 +146,6 @@ static int check_attrs(xmlNodePtr n, const char *const *allowed)
 			       (const char *)a->name,
 			       elem_name(n, name, sizeof(name)));
 	}
-	return 0;
-}
-
-/* The value of attribute @name (NULL if absent); free with xmlFree. */
-static int get_attr(xmlNodePtr n, const char *name, xmlChar **out)
-{
-	*out = NULL;
-	if (!xmlHasNsProp(n, (const xmlChar *)name, NULL))
-		return 0;
-	*out = xmlGetNoNsProp(n, (const xmlChar *)name);
-	if (!*out)
-		return no_memory();
-	return 0;
-}
-
-static int require_attr(xmlNodePtr n, const char *name, xmlChar **out)
-{
-	int err = get_attr(n, name, out);
-
-	if (err)
-		return err;
-	if (!*out)
-		return fail_at(EINVAL, n, "missing attribute '%s' of <%s>",
-			       name, (const char *)n->name);
 	return 0;
 }
 
@@ -2117,22 +2004,9 @@ int kestrel_domxml_parse_file(const char *path, struct kestrel_domxml *out)
 	if (fd < 0)
 		return kestrel_fail(errno, "cannot open %s: %s", path,
 				    strerror(errno));
-	while (len <= KESTREL_XML_MAX) {
-		ssize_t n = read(fd, buf + len, KESTREL_XML_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = errno;
-			close(fd);
-			return kestrel_fail(err, "cannot read %s: %s", path,
-					    strerror(err));
-		}
-		if (!n)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
+	err = xml_read_fd(fd, path, buf, &len);
+	if (err)
+		return err;
 	if (len > KESTREL_XML_MAX)
 		return kestrel_fail(EFBIG, "%s: domain XML is larger than the maximum of %d bytes",
 				    path, KESTREL_XML_MAX);

@@ -118,38 +118,40 @@ static int bridge_create(const struct kestrel_network *x)
 	return rtnl_talk(nlh, what);
 }
 
-static int link_up(const char *name, int ifindex)
+/* RTM_NEWLINK (bringing it up) or RTM_DELLINK of link @ifindex. */
+static int link_change(uint16_t type, int ifindex, const char *what)
 {
-	char buf[256], what[64];
+	char buf[256];
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 
-	snprintf(what, sizeof(what), "Cannot bring up %s", name);
 	memset(buf, 0, sizeof(buf));
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_type = type;
 	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = ifindex;
-	ifm->ifi_flags = IFF_UP;
-	ifm->ifi_change = IFF_UP;
+	if (type == RTM_NEWLINK) {
+		ifm->ifi_flags = IFF_UP;
+		ifm->ifi_change = IFF_UP;
+	}
 	return rtnl_talk(nlh, what);
+}
+
+static int link_up(const char *name, int ifindex)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "Cannot bring up %s", name);
+	return link_change(RTM_NEWLINK, ifindex, what);
 }
 
 static int link_delete(const char *name, int ifindex)
 {
-	char buf[256], what[64];
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
+	char what[64];
 
 	snprintf(what, sizeof(what), "Unable to delete bridge %s", name);
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_DELLINK;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
-	return rtnl_talk(nlh, what);
+	return link_change(RTM_DELLINK, ifindex, what);
 }
 
 static int addr_add(const struct kestrel_network *x, int ifindex)
@@ -611,7 +613,7 @@ static void dnsmasq_stop(const char *run, const char *name, pid_t pid)
 	char pidfile[KESTREL_NET_PATH_MAX];
 	int i;
 
-	if (kestrel_net_path(pidfile, sizeof(pidfile), run, name, ".pid"))
+	if (kestrel_file_path(pidfile, sizeof(pidfile), run, name, ".pid"))
 		return;
 	if (pid > 0 && is_our_dnsmasq(pid, pidfile)) {
 		kill(pid, SIGTERM);
@@ -642,7 +644,7 @@ static int dnsmasq_start(const struct kestrel_network *x, const char *run,
 				 x->name);
 		return 0;
 	}
-	rc = kestrel_net_path(pidfile, sizeof(pidfile), run, x->name, ".pid") ?:
+	rc = kestrel_file_path(pidfile, sizeof(pidfile), run, x->name, ".pid") ?:
 	     dnsmasq_args(x, prog, run, argv);
 	if (rc)
 		return rc;
@@ -693,7 +695,7 @@ static int state_read(const char *run, const char *name,
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	err = kestrel_net_path(path, sizeof(path), run, name, ".state");
+	err = kestrel_file_path(path, sizeof(path), run, name, ".state");
 	if (err)
 		return err;
 	err = kestrel_net_read(path, &text);
@@ -723,7 +725,7 @@ static void state_remove(const char *run, const char *name)
 	size_t i;
 
 	for (i = 0; i < 2; i++)
-		if (!kestrel_net_path(path, sizeof(path), run, name, suffixes[i]))
+		if (!kestrel_file_path(path, sizeof(path), run, name, suffixes[i]))
 			unlink(path);
 }
 
@@ -743,7 +745,7 @@ int kestrel_network_active(const char *run, const char *name,
 
 	if (x)
 		kestrel_network_init(x);
-	if (!kestrel_net_name_valid(name))
+	if (!kestrel_file_name_valid(name))
 		return -ENOENT;
 	err = state_read(run, name, &st);
 	if (err)
@@ -754,7 +756,7 @@ int kestrel_network_active(const char *run, const char *name,
 		*stp = st;
 	if (!x)
 		return 0;
-	err = kestrel_net_path(path, sizeof(path), run, name, ".xml") ?:
+	err = kestrel_file_path(path, sizeof(path), run, name, ".xml") ?:
 	      kestrel_network_parse_file(path, x);
 	return err;
 }
@@ -809,7 +811,7 @@ int kestrel_network_start(const char *run, const struct kestrel_network *x,
 	if (if_nametoindex(x->bridge))
 		return kestrel_fail(EEXIST, "Unable to create bridge %s: an interface of that name already exists (not made by network '%s')",
 				    x->bridge, x->name);
-	err = (x->has_ip ? check_subnet(x) : 0) ?: kestrel_net_mkdirs(run);
+	err = (x->has_ip ? check_subnet(x) : 0) ?: kestrel_mkdirs(run);
 	if (err)
 		return err;
 
@@ -959,7 +961,7 @@ int kestrel_network_leases(const char *run, const char *name,
 
 	*list = NULL;
 	*n = 0;
-	err = kestrel_net_path(path, sizeof(path), run, name, ".leases");
+	err = kestrel_file_path(path, sizeof(path), run, name, ".leases");
 	if (err)
 		return err;
 	err = kestrel_net_read(path, &text);

@@ -2,18 +2,17 @@
 /*
  * Network definitions: one canonical XML file per network, NAME.xml, in
  * the networks directory (network.h), written as domain definitions are
- * (lib/defs.c): atomically, 0600, directories made 0700.  Listings and
+ * (lib/defs.c), by the same helpers (files.h): atomically, 0600,
+ * directories made 0700.  Listings and
  * lookups join the definitions with the running networks' state
  * (network_run.c), as libvirt joins persistent and active networks.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "network_priv.h"
@@ -60,25 +59,6 @@ int kestrel_network_run_dir(char *buf, size_t len)
 			    "XDG_RUNTIME_DIR", NULL, "network state");
 }
 
-int kestrel_net_path(char *buf, size_t len, const char *dir, const char *name,
-		     const char *suffix)
-{
-	int n = snprintf(buf, len, "%s/%s%s", dir, name, suffix);
-
-	if (n < 0 || (size_t)n >= len)
-		return kestrel_fail(ENAMETOOLONG, "path %s/%s%s is too long",
-				    dir, name, suffix);
-	return 0;
-}
-
-bool kestrel_net_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	return len && len < KESTREL_NAME_MAX && !strchr(name, '/') &&
-	       name[0] != '-' && name[0] != '.';
-}
-
 int kestrel_net_not_found(const char *name)
 {
 	return kestrel_fail(ENOENT,
@@ -86,75 +66,14 @@ int kestrel_net_not_found(const char *name)
 			    name);
 }
 
-int kestrel_net_mkdirs(const char *dir)
-{
-	char path[KESTREL_NET_PATH_MAX];
-	size_t i, len = strlen(dir);
-
-	if (len >= sizeof(path))
-		return kestrel_fail(ENAMETOOLONG, "path %s is too long", dir);
-	memcpy(path, dir, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return kestrel_fail(errno, "cannot create directory %s: %s",
-					    path, strerror(errno));
-		path[i] = dir[i];
-	}
-	return 0;
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int kestrel_net_write(const char *dir, const char *file, const char *text)
 {
 	char tmp[KESTREL_NET_PATH_MAX], path[KESTREL_NET_PATH_MAX];
-	int fd, dfd, err;
 
-	err = kestrel_net_mkdirs(dir) ?:
-	      kestrel_net_path(path, sizeof(path), dir, file, "") ?:
-	      kestrel_net_path(tmp, sizeof(tmp), dir, ".tmp-XXXXXX", "");
-	if (err)
-		return err;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return kestrel_fail(errno, "cannot write in %s: %s", dir,
-				    strerror(errno));
-	err = write_all(fd, text, strlen(text));
-	if (!err && fchmod(fd, 0600) < 0)
-		err = -errno;
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return kestrel_fail(-err, "cannot write %s: %s", path,
-				    strerror(-err));
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return kestrel_mkdirs(dir) ?:
+	       kestrel_file_path(path, sizeof(path), dir, file, "") ?:
+	       kestrel_file_path(tmp, sizeof(tmp), dir, ".tmp-XXXXXX", "") ?:
+	       kestrel_write_atomic(dir, tmp, path, text);
 }
 
 int kestrel_net_read(const char *path, char **text)
@@ -217,9 +136,9 @@ int kestrel_network_load(const char *dir, const char *name,
 	int err;
 
 	kestrel_network_init(x);
-	if (!name || !kestrel_net_name_valid(name))
+	if (!name || !kestrel_file_name_valid(name))
 		return kestrel_net_not_found(name ? name : "");
-	err = kestrel_net_path(path, sizeof(path), dir, name, SUFFIX);
+	err = kestrel_file_path(path, sizeof(path), dir, name, SUFFIX);
 	if (err)
 		return err;
 	if (access(path, F_OK) < 0 && errno == ENOENT)
@@ -255,97 +174,82 @@ static struct kestrel_net_entry *find_entry(struct kestrel_net_entry *list,
 	return NULL;
 }
 
-/* Add the networks of @dir (definitions) or @run (active) to the list. */
-static int scan(const char *dir, const char *run, bool active,
-		struct kestrel_net_entry **listp, size_t *np, size_t *capp)
+struct scan_state {
+	const char *dir, *run;
+	bool active;
+	struct kestrel_net_entry *list;
+	size_t n, cap;
+};
+
+/* Add network @name of the definitions or the active ones to the list. */
+static int scan_one(const char *name, void *opaque)
 {
-	const char *where = active ? run : dir;
+	struct scan_state *ss = opaque;
+	struct kestrel_net_state st;
+	struct kestrel_net_entry *e;
 	struct kestrel_network x;
-	struct dirent *de;
-	DIR *d;
+	int err;
 
-	d = opendir(where);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return kestrel_fail(errno, "cannot open %s: %s", where,
-				    strerror(errno));
-	}
-	while ((de = readdir(d))) {
-		char name[KESTREL_NAME_MAX + sizeof(SUFFIX)];
-		size_t len = strlen(de->d_name);
-		struct kestrel_net_state st;
-		struct kestrel_net_entry *e;
-		int err;
+	if (ss->active)
+		err = kestrel_network_active(ss->run, name, &x, &st);
+	else
+		err = kestrel_network_load(ss->dir, name, &x);
+	if (err)
+		return 0;
+	e = find_entry(ss->list, ss->n, name);
+	if (!e) {
+		if (ss->n == ss->cap) {
+			size_t cap = ss->cap ? ss->cap * 2 : 16;
+			struct kestrel_net_entry *grown =
+				reallocarray(ss->list, cap, sizeof(*ss->list));
 
-		if (len <= strlen(SUFFIX) || len >= sizeof(name) ||
-		    strcmp(de->d_name + len - strlen(SUFFIX), SUFFIX))
-			continue;
-		memcpy(name, de->d_name, len - strlen(SUFFIX));
-		name[len - strlen(SUFFIX)] = '\0';
-		if (!kestrel_net_name_valid(name))
-			continue;
-		if (active)
-			err = kestrel_network_active(run, name, &x, &st);
-		else
-			err = kestrel_network_load(dir, name, &x);
-		if (err)
-			continue;
-		e = find_entry(*listp, *np, name);
-		if (!e) {
-			if (*np == *capp) {
-				size_t cap = *capp ? *capp * 2 : 16;
-				struct kestrel_net_entry *grown =
-					reallocarray(*listp, cap, sizeof(**listp));
-
-				if (!grown) {
-					kestrel_network_free(&x);
-					closedir(d);
-					return kestrel_fail(ENOMEM, "out of memory");
-				}
-				*listp = grown;
-				*capp = cap;
+			if (!grown) {
+				kestrel_network_free(&x);
+				return kestrel_fail(ENOMEM, "out of memory");
 			}
-			e = &(*listp)[(*np)++];
-			memset(e, 0, sizeof(*e));
-			snprintf(e->name, sizeof(e->name), "%.63s", name);
+			ss->list = grown;
+			ss->cap = cap;
 		}
-		/* The running network's identity wins over the definition's. */
-		if (active || !e->active) {
-			memcpy(e->uuid, x.uuid, sizeof(e->uuid));
-			snprintf(e->bridge, sizeof(e->bridge), "%s",
-				 active ? st.bridge : x.bridge);
-		}
-		if (active)
-			e->active = true;
-		else
-			e->persistent = true;
-		kestrel_network_free(&x);
+		e = &ss->list[ss->n++];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->name, sizeof(e->name), "%.63s", name);
 	}
-	closedir(d);
+	/* The running network's identity wins over the definition's. */
+	if (ss->active || !e->active) {
+		memcpy(e->uuid, x.uuid, sizeof(e->uuid));
+		snprintf(e->bridge, sizeof(e->bridge), "%s",
+			 ss->active ? st.bridge : x.bridge);
+	}
+	if (ss->active)
+		e->active = true;
+	else
+		e->persistent = true;
+	kestrel_network_free(&x);
 	return 0;
 }
 
 int kestrel_network_list(const char *dir, const char *run,
 			 struct kestrel_net_entry **listp, size_t *np)
 {
-	struct kestrel_net_entry *list = NULL;
-	size_t n = 0, cap = 0;
+	struct scan_state ss = { .dir = dir, .run = run };
 	int err;
 
 	*listp = NULL;
 	*np = 0;
-	err = scan(dir, run, false, &list, &n, &cap) ?:
-	      scan(dir, run, true, &list, &n, &cap);
+	err = kestrel_xml_dir_scan(dir, scan_one, &ss);
+	if (!err) {
+		ss.active = true;
+		err = kestrel_xml_dir_scan(run, scan_one, &ss);
+	}
 	if (err) {
-		free(list);
+		free(ss.list);
 		return err;
 	}
-	if (n)
-		qsort(list, n, sizeof(*list), cmp_entry);
+	if (ss.n)
+		qsort(ss.list, ss.n, sizeof(*ss.list), cmp_entry);
 	kestrel_clear_error();
-	*listp = list;
-	*np = n;
+	*listp = ss.list;
+	*np = ss.n;
 	return 0;
 }
 
@@ -384,20 +288,8 @@ int kestrel_network_lookup(const char *dir, const char *run, const char *ref,
 static int conflict(const struct kestrel_network *x,
 		    const struct kestrel_net_entry *e)
 {
-	bool same_uuid = !memcmp(x->uuid, e->uuid, KESTREL_UUID_LEN);
-	bool same_name = !strcmp(x->name, e->name);
-	char str[KESTREL_UUID_STRLEN];
-
-	kestrel_uuid_format(e->uuid, str);
-	if (same_uuid && !same_name)
-		return kestrel_fail(EEXIST,
-				    "operation failed: network '%s' is already defined with uuid %s",
-				    e->name, str);
-	if (same_name && !same_uuid)
-		return kestrel_fail(EEXIST,
-				    "operation failed: network '%s' already exists with uuid %s",
-				    e->name, str);
-	return 0;
+	return kestrel_name_uuid_conflict("network", x->name, x->uuid, e->name,
+					  e->uuid);
 }
 
 static bool bridge_taken(const struct kestrel_net_entry *list, size_t n,
@@ -420,7 +312,7 @@ int kestrel_network_define(const char *dir, const char *run,
 	char *text;
 	int err;
 
-	if (!kestrel_net_name_valid(x->name))
+	if (!kestrel_file_name_valid(x->name))
 		return kestrel_fail(EINVAL, "network name '%s' cannot be a file name",
 				    x->name);
 	err = kestrel_network_list(dir, run, &list, &n);
@@ -491,19 +383,5 @@ out:
 
 int kestrel_network_undefine(const char *dir, const char *name)
 {
-	char path[KESTREL_NET_PATH_MAX];
-	int err;
-
-	if (!kestrel_net_name_valid(name))
-		return kestrel_net_not_found(name);
-	err = kestrel_net_path(path, sizeof(path), dir, name, SUFFIX);
-	if (err)
-		return err;
-	if (unlink(path) < 0) {
-		if (errno == ENOENT)
-			return kestrel_net_not_found(name);
-		return kestrel_fail(errno, "cannot remove %s: %s", path,
-				    strerror(errno));
-	}
-	return 0;
+	return kestrel_xml_file_remove(dir, name, kestrel_net_not_found);
 }

@@ -19,55 +19,7 @@
 
 #include "network.h"
 #include "domxml.h"
-
-#define MSG_MAX 400
-
-static void xml_free_ptr(void *p)
-{
-	xmlFree(*(void **)p);
-}
-
-#define _xfree_ __attribute__((cleanup(xml_free_ptr)))
-
-static long line_of(xmlNodePtr n)
-{
-	return xmlGetLineNo(n);
-}
-
-/* "<message> at line N[: why]" */
-static int fail_why(int err, xmlNodePtr n, const char *why, const char *fmt,
-		    ...) __attribute__((format(printf, 4, 5)));
-static int fail_why(int err, xmlNodePtr n, const char *why, const char *fmt,
-		    ...)
-{
-	char msg[MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (why)
-		return kestrel_fail(err, "%s at line %ld: %s", msg, line_of(n),
-				    why);
-	return kestrel_fail(err, "%s at line %ld", msg, line_of(n));
-}
-
-#define fail_at(err, n, ...) fail_why(err, n, NULL, __VA_ARGS__)
-
-static int no_memory(void)
-{
-	return kestrel_fail(ENOMEM, "out of memory");
-}
-
-static const char *elem_name(xmlNodePtr n, char *buf, size_t size)
-{
-	if (n->ns && n->ns->prefix)
-		snprintf(buf, size, "%s:%s", (const char *)n->ns->prefix,
-			 (const char *)n->name);
-	else
-		snprintf(buf, size, "%s", (const char *)n->name);
-	return buf;
-}
+#include "xml_priv.h"
 
 static int unsupported_element(xmlNodePtr n, xmlNodePtr parent)
 {
@@ -76,20 +28,6 @@ static int unsupported_element(xmlNodePtr n, xmlNodePtr parent)
 	return fail_at(EINVAL, n, "unsupported element <%s> in <%s>",
 		       elem_name(n, name, sizeof(name)),
 		       elem_name(parent, pname, sizeof(pname)));
-}
-
-static bool is_elem(xmlNodePtr n, const char *name)
-{
-	return n->type == XML_ELEMENT_NODE && !n->ns &&
-	       !strcmp((const char *)n->name, name);
-}
-
-static bool blank(const char *s)
-{
-	for (; *s; s++)
-		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-			return false;
-	return true;
 }
 
 /* Text children must be blank; no entity references. */
@@ -140,25 +78,6 @@ static int check_attrs(xmlNodePtr n, const char *const *allowed)
 				       elem_name(n, name, sizeof(name)));
 	}
 	return 0;
-}
-
-static int get_attr(xmlNodePtr n, const char *name, xmlChar **out)
-{
-	*out = NULL;
-	if (!xmlHasNsProp(n, (const xmlChar *)name, NULL))
-		return 0;
-	*out = xmlGetNoNsProp(n, (const xmlChar *)name);
-	return *out ? 0 : no_memory();
-}
-
-static int require_attr(xmlNodePtr n, const char *name, xmlChar **out)
-{
-	int err = get_attr(n, name, out);
-
-	if (!err && !*out)
-		err = fail_at(EINVAL, n, "missing attribute '%s' of <%s>", name,
-			      (const char *)n->name);
-	return err;
 }
 
 /* The trimmed text of a leaf element without attributes, malloc'd. */
@@ -799,23 +718,11 @@ int kestrel_network_parse_file(const char *path, struct kestrel_network *n)
 		close(fd);
 		return no_memory();
 	}
-	while (len <= KESTREL_XML_MAX) {
-		ssize_t r = read(fd, buf + len, KESTREL_XML_MAX + 1 - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = errno;
-			close(fd);
-			free(buf);
-			return kestrel_fail(err, "cannot read %s: %s", path,
-					    strerror(err));
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
+	err = xml_read_fd(fd, path, buf, &len);
+	if (err) {
+		free(buf);
+		return err;
 	}
-	close(fd);
 	err = kestrel_network_parse(buf, len, n);
 	free(buf);
 	if (err) {
