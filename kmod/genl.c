@@ -332,6 +332,10 @@ static int kestrel_parse_block(struct nlattr **tb, struct nlattr *d,
 		NL_SET_ERR_MSG_ATTR(extack, d, "block: a link state is a net attribute");
 		return -EINVAL;
 	}
+	if (tb[KESTREL_A_DEV_FDS] || tb[KESTREL_A_DEV_MAC]) {
+		NL_SET_ERR_MSG_ATTR(extack, d, "block: tap fds and a MAC are net attributes");
+		return -EINVAL;
+	}
 	if (!tb[KESTREL_A_DEV_FD]) {
 		NL_SET_ERR_MSG_ATTR(extack, d, "block: the backend fd is missing");
 		return -EINVAL;
