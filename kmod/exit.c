@@ -206,9 +206,16 @@ static void cpuid_leaf(struct kestrel_vcpu *vcpu, u32 leaf, u32 sub,
 		cpuid(leaf, a, b, c, d);
 		return;
 	case 0x80000007:
-		cpuid(leaf, a, b, c, d);
-		*a = *b = *c = 0;
-		*d &= BIT(8);		/* invariant TSC */
+		/*
+		 * Invariant TSC, whatever the host's leaf says.  The guest's
+		 * TSC is the host's plus one offset per domain, and every CPU
+		 * with NPT or EPT keeps its TSC at a constant rate; emulators
+		 * (QEMU's TCG) merely leave the bit out.  Without it Linux
+		 * calls the TSCs of an AMD guest with two vCPUs unsynchronized
+		 * and falls back to the ACPI PM timer: a port exit for every
+		 * clock read.
+		 */
+		*d = BIT(8);
 		return;
 	case 0x80000008:
 		cpuid(leaf, a, b, c, d);

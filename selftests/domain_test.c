@@ -36,6 +36,9 @@ GUEST_ASM(g64_cpuid, code64,
 	"mov $0x40000010, %eax\n"
 	"cpuid\n"
 	"mov %eax, 0x8028\n"
+	"mov $0x80000007, %eax\n"
+	"cpuid\n"
+	"mov %edx, 0x8030\n"
 	"hlt\n");
 
 /*
@@ -312,6 +315,8 @@ TEST_F(dom, cpuid_signature_and_hypervisor_bit)
 	/* The guest's TSC rate: the one GET_INFO reports, in kHz. */
 	EXPECT_NE(0, info.tsc_khz);
 	EXPECT_EQ(info.tsc_khz, guest_mailbox(&self->g, 5));
+	/* Invariant TSC, even where the host's CPUID leaves it out. */
+	EXPECT_EQ(1U << 8, guest_mailbox(&self->g, 6));
 }
 
 TEST_F(dom, triple_fault_crashes)
@@ -558,7 +563,7 @@ TEST_F(dom, stats_count_exits_and_time)
 	ASSERT_EQ(0, run_to_halt(&self->g, GUEST_CODE_OF(g64_cpuid)))
 		TH_LOG("%s", kestrel_last_error());
 	ASSERT_EQ(0, kestrel_domain_stats(self->g.conn, self->g.id, &st));
-	EXPECT_EQ(3, st.exits[KESTREL_EXIT_CPUID]);	/* g64_cpuid: three */
+	EXPECT_EQ(4, st.exits[KESTREL_EXIT_CPUID]);	/* g64_cpuid: four */
 	EXPECT_EQ(1, st.exits[KESTREL_EXIT_HLT]);
 	EXPECT_EQ(1, st.nr_vcpus);
 	EXPECT_LT(0, st.vcpu_time_ns[0]);

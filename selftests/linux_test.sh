@@ -258,6 +258,7 @@ slot s_poweroff
 slot s_poweroff_ev
 slot s_boot2
 slot s_cpus2
+slot s_tsc2
 slot s_clock
 slot s_shutdown
 slot s_shutdown_ignore
@@ -449,7 +450,7 @@ if [ $st -eq 0 ]; then
 else
 	[ $have_event = 1 ] && event_stop "$n1"
 	destroy "$n1"
-	for s in $s_cpus1 $s_poweroff $s_poweroff_ev $s_boot2 $s_cpus2 $s_clock $s_shutdown \
+	for s in $s_cpus1 $s_poweroff $s_poweroff_ev $s_boot2 $s_cpus2 $s_tsc2 $s_clock $s_shutdown \
 		$s_shutdown_ignore $s_reboot $s_reboot_ev $s_crash_destroy $s_crash_preserve \
 		$s_after_midboot $s_two; do
 		gap $s "" "$nowhy"
@@ -479,11 +480,15 @@ sc_clock() {
 	boot_verdict $s_boot2 "Linux boots to userspace on 2 vCPUs" $st
 	if [ $st -ne 0 ]; then
 		gap $s_cpus2 "" "the 2-vCPU guest did not reach userspace: $why"
+		gap $s_tsc2 "" "the 2-vCPU guest did not reach userspace: $why"
 		gap $s_clock "" "the 2-vCPU guest did not reach userspace: $why"
 		destroy $n
 		return
 	fi
 	verdict $s_cpus2 "the guest counts 2 CPUs ('cpus: 2')" grep -q '^cpus: 2.\{0,1\}$' "$tmp/$n.con" "$tmp/$n.stream"
+	# CPUID says the TSC is invariant, so Linux keeps it with two vCPUs
+	# rather than fall back to the ACPI PM timer (a port exit per read).
+	verdict $s_tsc2 "the 2-vCPU guest keeps the TSC as its clocksource" grep -q '^clocksource: tsc' "$tmp/$n.con" "$tmp/$n.stream"
 	if ! wait_for $n "clock: " 1 60; then
 		fail $s_clock "guest time # no clock lines: $why"
 		destroy $n
