@@ -691,7 +691,7 @@ static_assert(KESTREL_A_DEV_STAT_TX_ERRORS - KESTREL_A_DEV_STAT_RX_PACKETS + 1 =
 /* The size of a DOMAIN_STATS reply's attributes for @dom. */
 static size_t kestrel_stats_size(struct kestrel_domain *dom)
 {
-	size_t dev = nla_total_size(0) + 2 * nla_total_size(sizeof(u32)) +
+	size_t dev = 2 * nla_total_size(0) + 2 * nla_total_size(sizeof(u32)) +
 		     max(KESTREL_BLK_STATS, KESTREL_NET_STATS) *
 		     nla_total_size_64bit(sizeof(u64));
 
@@ -729,7 +729,8 @@ static int kestrel_put_dev_stats(struct sk_buff *msg,
 		d = nla_nest_start(msg, KESTREL_A_DEVICE);
 		if (!d ||
 		    nla_put_u32(msg, KESTREL_A_DEV_TYPE, st.type) ||
-		    nla_put_u32(msg, KESTREL_A_DEV_SLOT, st.slot))
+		    nla_put_u32(msg, KESTREL_A_DEV_SLOT, st.slot) ||
+		    (st.link_down && nla_put_flag(msg, KESTREL_A_DEV_LINK_DOWN)))
 			return -EMSGSIZE;
 		if (st.type == KESTREL_DEV_BLOCK) {
 			const u64 v[KESTREL_BLK_STATS] = {
@@ -794,6 +795,42 @@ err:
 	nlmsg_free(msg);
 	kfree(times);
 	kestrel_domain_put(dom);
+	return err;
+}
+
+static const struct nla_policy kestrel_link_policy[KESTREL_A_MAX + 1] = {
+	[KESTREL_A_DOM_ID] = { .type = NLA_U32 },
+	[KESTREL_A_DOM_NAME] = { .type = NLA_NUL_STRING,
+				 .len = KESTREL_NAME_MAX - 1 },
+	[KESTREL_A_DOM_UUID] = NLA_POLICY_EXACT_LEN(KESTREL_UUID_LEN),
+	[KESTREL_A_LINK_SLOT] = NLA_POLICY_RANGE(NLA_U32, 0,
+						 KESTREL_PCI_MAX_SLOT),
+	[KESTREL_A_LINK_STATE] = NLA_POLICY_MAX(NLA_U32, 1),
+};
+
+static int kestrel_cmd_device_set_link(struct sk_buff *skb,
+				       struct genl_info *info)
+{
+	struct nlattr *slot = info->attrs[KESTREL_A_LINK_SLOT];
+	struct kestrel_domain *dom;
+	int err;
+
+	if (!slot || !info->attrs[KESTREL_A_LINK_STATE]) {
+		GENL_SET_ERR_MSG(info, "missing attribute: link slot and state");
+		return -EINVAL;
+	}
+	dom = kestrel_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = kestrel_platform_set_link(dom, nla_get_u32(slot),
+					nla_get_u32(info->attrs[KESTREL_A_LINK_STATE]));
+	kestrel_domain_put(dom);
+	if (err == -ENODEV)
+		NL_SET_ERR_MSG_ATTR(info->extack, slot,
+				    "no device of the domain has this PCI slot");
+	else if (err)
+		NL_SET_ERR_MSG_ATTR(info->extack, slot,
+				    "the device in this PCI slot is not a network interface");
 	return err;
 }
 
@@ -931,6 +968,8 @@ static const struct genl_ops kestrel_genl_ops[] = {
 		       kestrel_regs_policy, KESTREL_OP_ADMIN),
 	KESTREL_DOM_OP(KESTREL_CMD_VCPU_SET_REGS, kestrel_cmd_vcpu_set_regs,
 		       kestrel_regs_policy, KESTREL_OP_ADMIN),
+	KESTREL_DOM_OP(KESTREL_CMD_DEVICE_SET_LINK, kestrel_cmd_device_set_link,
+		       kestrel_link_policy, KESTREL_OP_ADMIN),
 };
 
 static struct genl_family kestrel_genl_family __ro_after_init = {

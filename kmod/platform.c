@@ -505,8 +505,25 @@ int kestrel_platform_dev_stats(struct kestrel_domain *dom, unsigned int i,
 		break;
 	case KESTREL_DEV_NET:
 		kestrel_virtio_net_stats(model, &stats->net);
+		stats->link_down = !kestrel_virtio_net_link_up(model);
 		break;
 	}
+	return 0;
+}
+
+int kestrel_platform_set_link(struct kestrel_domain *dom, u32 slot, bool up)
+{
+	unsigned int i;
+
+	for (i = 0; i < dom->nr_devs; i++)
+		if (dom->devs[i].slot == slot)
+			break;
+	if (i == dom->nr_devs)
+		return -ENODEV;
+	if (dom->devs[i].type != KESTREL_DEV_NET)
+		return -EINVAL;
+	/* Created with the domain, freed at its last put. */
+	kestrel_virtio_net_set_link(dom->dev_state[i].model, up);
 	return 0;
 }
 

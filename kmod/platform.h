@@ -14,6 +14,7 @@ struct kestrel_domain;
 struct kestrel_dev_stats {
 	u32 type;			/* enum kestrel_dev_type */
 	u32 slot;
+	bool link_down;			/* net: the link is down */
 	union {				/* by @type; an rng has none */
 		struct kestrel_virtio_blk_stats blk;
 		struct kestrel_virtio_net_stats net;
@@ -38,5 +39,12 @@ void kestrel_platform_power_button(struct kestrel_domain *dom);
  */
 int kestrel_platform_dev_stats(struct kestrel_domain *dom, unsigned int i,
 			       struct kestrel_dev_stats *stats);
+/*
+ * virsh domif-setlink: the link of the network device in PCI slot @slot
+ * up or down, in any domain state; a reset keeps it.  -ENODEV when no
+ * device has that slot, -EINVAL when it is not a network device.  Same
+ * context and reference rule as _dev_stats.
+ */
+int kestrel_platform_set_link(struct kestrel_domain *dom, u32 slot, bool up);
 
 #endif /* KESTREL_PLATFORM_H */

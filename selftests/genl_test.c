@@ -194,6 +194,60 @@ TEST_F(genl, create_unprivileged)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/*
+ * DEVICE_SET_LINK names a network device by slot: a slot without a
+ * device, a device of another type, a missing or out-of-range state are
+ * refused with a message; the domain is not touched.
+ */
+TEST_F(genl, set_link_refusals)
+{
+	struct kestrel_domain_config cfg = {
+		.name = "setlink", .memory = 64 << 20, .vcpus = 1,
+		.nr_devices = 1,
+		.devices = { { .type = KESTREL_DEV_RNG, .slot = 3, .fd = -1 } },
+	};
+	struct kestrel_domain_info info;
+	struct kestrel_domain_stats st;
+	const struct {
+		int slot, state;	/* -1: attribute left out */
+		int err;
+		const char *msg;
+	} c[] = {
+		{ 4, 1, ENODEV, "no device" },
+		{ 3, 0, EINVAL, "not a network interface" },
+		{ 3, -1, EINVAL, "missing" },
+		{ -1, 1, EINVAL, "missing" },
+		{ 3, 2, ERANGE, "out of range" },
+		{ KESTREL_PCI_MAX_SLOT + 1, 1, ERANGE, "out of range" },
+	};
+	struct nlmsghdr *nlh;
+	unsigned int i;
+
+	if (domains_unsupported())
+		SKIP(return, "%s", domains_unsupported());
+	ASSERT_EQ(0, kestrel_domain_create(self->conn, &cfg, &info))
+		TH_LOG("%s", kestrel_last_error());
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		nlh = kestrel_request_start(self->conn,
+					    KESTREL_CMD_DEVICE_SET_LINK, 0);
+		mnl_attr_put_u32(nlh, KESTREL_A_DOM_ID, info.id);
+		if (c[i].slot >= 0)
+			mnl_attr_put_u32(nlh, KESTREL_A_LINK_SLOT, c[i].slot);
+		if (c[i].state >= 0)
+			mnl_attr_put_u32(nlh, KESTREL_A_LINK_STATE, c[i].state);
+		EXPECT_REJECTED(self->conn, nlh, c[i].err);
+		EXPECT_NE(NULL, strstr(kestrel_conn_extack(self->conn), c[i].msg))
+			TH_LOG("case %u: %s", i, kestrel_conn_extack(self->conn));
+	}
+	/* An unknown domain, through the library. */
+	EXPECT_EQ(-ENOENT, kestrel_device_set_link(self->conn, 999999, 3, true));
+	ASSERT_EQ(0, kestrel_domain_stats(self->conn, info.id, &st));
+	ASSERT_EQ(1, st.nr_devices);
+	EXPECT_FALSE(st.devices[0].link_down);
+	EXPECT_EQ(0, kestrel_domain_destroy(self->conn, info.id));
+	kestrel_domain_info_clear(&info);
+}
+
 /* On a CPU without SVM or VMX, domain commands fail and say why. */
 TEST_F(genl, create_without_backend)
 {

@@ -1140,6 +1140,11 @@ void kestrel_virtio_net_set_link(struct kestrel_virtio_net *net, bool up)
 	spin_unlock_irqrestore(&net->lock, flags);
 }
 
+bool kestrel_virtio_net_link_up(struct kestrel_virtio_net *net)
+{
+	return READ_ONCE(net->status) & NET_S_LINK_UP;
+}
+
 void kestrel_virtio_net_destroy(struct kestrel_virtio_net *net)
 {
 	struct file *taps[KESTREL_VIRTIO_NET_MAX_PAIRS];

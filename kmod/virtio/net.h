@@ -93,6 +93,8 @@ void kestrel_virtio_net_stats(struct kestrel_virtio_net *net,
  * (the tap keeps, then drops, what arrives).  Any context, before destroy.
  */
 void kestrel_virtio_net_set_link(struct kestrel_virtio_net *net, bool up);
+/* What set_link (or the creation's link_down) last said.  Any context. */
+bool kestrel_virtio_net_link_up(struct kestrel_virtio_net *net);
 /*
  * Stop the workers (waiting for them), drop the taps and free the device;
  * NULL is ignored.  The transport must already be gone.  May sleep.

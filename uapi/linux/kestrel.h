@@ -330,6 +330,13 @@ enum kestrel_cmd {
 	/* DOMAIN_RESET: hard reset of a running domain (virsh reset). */
 	KESTREL_CMD_DOMAIN_RESET,
 	/*
+	 * DEVICE_SET_LINK: the domain named as for GET, LINK_SLOT (the PCI
+	 * slot of one of its network devices) and LINK_STATE: the link as
+	 * the guest sees it (virsh domif-setlink), in any domain state; a
+	 * reset keeps it.  DOMAIN_STATS reports it (DEV_LINK_DOWN).
+	 */
+	KESTREL_CMD_DEVICE_SET_LINK,
+	/*
 	 * Every command but GET_INFO, DOMAIN_GET and DOMAIN_STATS needs
 	 * CAP_SYS_ADMIN in the initial user namespace.
 	 */
@@ -381,6 +388,8 @@ enum kestrel_attr {
 	KESTREL_A_EVENT_SLOT,		/* u32: IO_ERROR's device, PCI slot */
 	KESTREL_A_EVENT_ERRNO,		/* u32: IO_ERROR's last errno, > 0 */
 	KESTREL_A_EVENT_COUNT,		/* u32: IO_ERROR's failed requests */
+	KESTREL_A_LINK_SLOT,		/* u32: SET_LINK's device, PCI slot */
+	KESTREL_A_LINK_STATE,		/* u32: SET_LINK: 1 up, 0 down */
 
 	__KESTREL_A_MAX,
 	KESTREL_A_MAX = __KESTREL_A_MAX - 1
@@ -446,7 +455,8 @@ enum kestrel_dev_attr {
 	/*
 	 * flag: net: the link starts down (<link state='down'/>): the
 	 * guest sees no carrier (VIRTIO_NET_S_LINK_UP clear), frames it
-	 * sends are dropped and nothing reaches it.  Absent: up.
+	 * sends are dropped and nothing reaches it.  Absent: up.  In a
+	 * DOMAIN_STATS device entry: the link is down now.
 	 */
 	KESTREL_A_DEV_LINK_DOWN,
 
