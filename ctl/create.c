@@ -484,6 +484,9 @@ static int cmd_dumpxml(struct cmd_ctx *ctx)
 			  d.info.name);
 		goto out;
 	}
+	/* A running domain's XML shows the links as they are now. */
+	if (!xml)
+		xml = ctl_xml_live_links(ctx, &d);
 	print_xml(xml ? xml : d.info.xml);
 	ret = 0;
 out:

@@ -154,6 +154,14 @@ int ctl_print_dev_stats(struct cmd_ctx *ctx, const struct ctl_domain *d,
  * header first.
  */
 void ctl_print_table(const char *const *cells, size_t ncols, size_t nrows);
+/*
+ * The kernel's XML of running domain @d with each <interface>'s <link>
+ * as the module has it now (domif-setlink changes it there), as libvirt's
+ * live XML shows it.  NULL when that is the kernel's XML as it is, or
+ * when anything fails (print @d's XML then);
+ * free() it.
+ */
+char *ctl_xml_live_links(struct cmd_ctx *ctx, const struct ctl_domain *d);
 
 /* Command tables, one per file. */
 extern const struct cmd_def create_cmds[];

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Device commands (virsh's "Domain Monitoring"): domblklist, domiflist,
- * domblkstat, domifstat, and the block and interface groups of domstats.
+ * domblkstat, domifstat, domif-setlink, domif-getlink, and the block and
+ * interface groups of domstats.
  *
  * The names are the domain XML's: a disk is its <target dev> (or its
  * <source> path), an interface its <target dev> (the tap, ktap0 when
@@ -420,6 +421,210 @@ static int cmd_domifstat(struct cmd_ctx *ctx)
 	return 0;
 }
 
+/* ---- domif-setlink, domif-getlink, dumpxml's <link> ---- */
+
+/*
+ * <interface> @n's <link state='down|up'/>, added as its last child when
+ * missing: 1 if changed, 0 if it already said so, -1 on failure.
+ */
+static int set_link_elem(xmlNodePtr n, bool down)
+{
+	xmlChar *was;
+	int same;
+
+	xmlNodePtr c, link = NULL, last_ws = NULL, first_ws = NULL;
+
+	for (c = n->children; c; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE &&
+		    !xmlStrcmp(c->name, BAD_CAST "link"))
+			link = c;
+		if (c->type == XML_TEXT_NODE && !first_ws)
+			first_ws = c;
+		last_ws = c->type == XML_TEXT_NODE ? c : NULL;
+	}
+	if (link) {
+		was = xmlGetProp(link, BAD_CAST "state");
+		same = was && !xmlStrcmp(was, BAD_CAST(down ? "down" : "up"));
+		xmlFree(was);
+		if (same)
+			return 0;
+		return xmlSetProp(link, BAD_CAST "state",
+				  BAD_CAST(down ? "down" : "up")) ? 1 : -1;
+	}
+	if (!down)
+		return 0;	/* no <link>: up, as the XML already says */
+	link = xmlNewNode(NULL, BAD_CAST "link");
+	if (!link || !xmlSetProp(link, BAD_CAST "state", BAD_CAST "down")) {
+		xmlFreeNode(link);
+		return -1;
+	}
+	/* Indented as the element's other children, before its closing tag. */
+	if (last_ws && first_ws && first_ws != last_ws) {
+		xmlNodePtr ws = xmlNewText(first_ws->content);
+
+		if (!ws || !xmlAddPrevSibling(last_ws, ws) ||
+		    !xmlAddPrevSibling(last_ws, link)) {
+			xmlFreeNode(ws);
+			xmlFreeNode(link);
+			return -1;
+		}
+		return 1;
+	}
+	if (!xmlAddChild(n, link)) {
+		xmlFreeNode(link);
+		return -1;
+	}
+	return 1;
+}
+
+char *ctl_xml_live_links(struct cmd_ctx *ctx, const struct ctl_domain *d)
+{
+	const struct kestrel_device_stats *s;
+	struct kestrel_domain_stats st;
+	xmlNodePtr root, devs = NULL, n;
+	struct kestrel_domxml x;
+	xmlBufferPtr buf = NULL;
+	char *out = NULL;
+	xmlDocPtr doc;
+	unsigned int i = 0;
+	int err = 0, changed = 0;
+
+	if (!d->live || !d->info.xml ||
+	    kestrel_domain_stats(ctx->conn, d->info.id, &st))
+		return NULL;
+	kestrel_domxml_init(&x);
+	if (kestrel_domxml_parse(d->info.xml, strlen(d->info.xml), &x))
+		return NULL;
+	doc = xmlReadMemory(d->info.xml, strlen(d->info.xml), NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR |
+			    XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (n = root ? root->children : NULL; n && !devs; n = n->next)
+		if (n->type == XML_ELEMENT_NODE &&
+		    !xmlStrcmp(n->name, BAD_CAST "devices"))
+			devs = n;
+	/* The model keeps the <interface>s in document order. */
+	for (n = devs ? devs->children : NULL; n && !err; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE ||
+		    xmlStrcmp(n->name, BAD_CAST "interface"))
+			continue;
+		while (i < x.nr_devices && x.devices[i].type != KESTREL_DEV_NET)
+			i++;
+		if (i == x.nr_devices)
+			break;
+		s = dev_counters(&st, &x.devices[i++]);
+		err = s ? set_link_elem(n, s->link_down) : 0;
+		if (err > 0) {
+			changed = 1;
+			err = 0;
+		}
+	}
+	/* Unchanged: NULL, and the kernel's text is printed as it is. */
+	if (root && !err && changed) {
+		buf = xmlBufferCreate();
+		if (buf && xmlNodeDump(buf, doc, root, 0, 0) >= 0)
+			out = strdup((const char *)xmlBufferContent(buf));
+	}
+	xmlBufferFree(buf);
+	xmlFreeDoc(doc);
+	kestrel_domxml_free(&x);
+	return out;
+}
+
+/* virsh's words for an interface that is not there. */
+static void iface_not_found(const char *fmt, const char *iface)
+{
+	uint8_t mac[6];
+
+	ctl_error(fmt, kestrel_mac_parse(iface, mac) ? "dev" : "address", iface);
+}
+
+static int cmd_domif_setlink(struct cmd_ctx *ctx)
+{
+	const char *ref = cmd_opt_str(ctx, "domain");
+	const char *iface = cmd_opt_str(ctx, "interface");
+	const char *state = cmd_opt_str(ctx, "state");
+	const struct kestrel_domxml_device *dev;
+	struct kestrel_domxml x;
+	struct ctl_domain d;
+	int ret = -1;
+
+	if (strcmp(state, "up") && strcmp(state, "down")) {
+		ctl_error("invalid link state '%s'", state);
+		return -1;
+	}
+	if (ctl_lookup(ctx, ref, &d, true))
+		return -1;
+	if (cmd_opt_bool(ctx, "config") || !d.live) {
+		/* The definition is not edited yet: say so, change nothing. */
+		ctl_error("Failed to update interface link state");
+		ctl_error(d.live ? "this function is not supported: --config (the definition keeps its <link>)" :
+			  "Requested operation is not valid: domain is not running");
+		kestrel_domain_info_clear(&d.info);
+		return -1;
+	}
+	if (load_model(ctx, &d, false, &x)) {
+		kestrel_domain_info_clear(&d.info);
+		return -1;
+	}
+	dev = find_iface(&x, iface);
+	if (!dev) {
+		iface_not_found("interface (%s: %s) not found", iface);
+	} else if (kestrel_device_set_link(ctx->conn, d.info.id, dev->slot,
+					   !strcmp(state, "up"))) {
+		ctl_error("Failed to update interface link state");
+		ctl_lib_error();
+	} else {
+		printf("Device updated successfully\n");
+		ret = 0;
+	}
+	kestrel_domxml_free(&x);
+	kestrel_domain_info_clear(&d.info);
+	return ret;
+}
+
+static int cmd_domif_getlink(struct cmd_ctx *ctx)
+{
+	const char *iface = cmd_opt_str(ctx, "interface");
+	bool config = cmd_opt_bool(ctx, "config");
+	const struct kestrel_device_stats *s;
+	const struct kestrel_domxml_device *dev;
+	struct kestrel_domain_stats st;
+	struct kestrel_domxml x;
+	struct ctl_domain d;
+	bool down;
+
+	if (ctl_lookup(ctx, cmd_opt_str(ctx, "domain"), &d, true))
+		return -1;
+	if (load_model(ctx, &d, config, &x)) {
+		kestrel_domain_info_clear(&d.info);
+		return -1;
+	}
+	dev = find_iface(&x, iface);
+	if (!dev) {
+		iface_not_found("Interface (%s: %s) not found.", iface);
+		kestrel_domxml_free(&x);
+		kestrel_domain_info_clear(&d.info);
+		return -1;
+	}
+	/* A running domain: the module's state; otherwise the XML's. */
+	down = dev->net.link == KESTREL_DOMXML_LINK_DOWN;
+	if (!config && d.live) {
+		if (kestrel_domain_stats(ctx->conn, d.info.id, &st)) {
+			ctl_lib_error();
+			kestrel_domxml_free(&x);
+			kestrel_domain_info_clear(&d.info);
+			return -1;
+		}
+		s = dev_counters(&st, dev);
+		down = s && s->link_down;
+	}
+	printf("%s %s\n", iface, down ? "down" : "up");
+	kestrel_domxml_free(&x);
+	kestrel_domain_info_clear(&d.info);
+	return 0;
+}
+
 /* ---- domstats --interface, --block ---- */
 
 int ctl_print_dev_stats(struct cmd_ctx *ctx, const struct ctl_domain *d,
@@ -522,6 +727,21 @@ static const struct opt_def opts_domifstat[] = {
 	{ NULL }
 };
 
+static const struct opt_def opts_domif_setlink[] = {
+	{ "domain", OPT_DATA, true, "domain name, id or uuid" },
+	{ "interface", OPT_DATA, true, "interface device (MAC Address)" },
+	{ "state", OPT_DATA, true, "new state of the device" },
+	{ "config", OPT_BOOL, false, "affect next boot" },
+	{ NULL }
+};
+
+static const struct opt_def opts_domif_getlink[] = {
+	{ "domain", OPT_DATA, true, "domain name, id or uuid" },
+	{ "interface", OPT_DATA, true, "interface device (MAC Address)" },
+	{ "config", OPT_BOOL, false, "Get persistent interface state" },
+	{ NULL }
+};
+
 #define MONITOR "Domain Monitoring", "monitor"
 
 const struct cmd_def device_cmds[] = {
@@ -541,5 +761,13 @@ const struct cmd_def device_cmds[] = {
 	  "get network interface stats for a domain",
 	  "Get network interface stats for a running domain.",
 	  opts_domifstat },
+	{ "domif-setlink", cmd_domif_setlink, MONITOR,
+	  "set link state of a virtual interface",
+	  "Set link state of a running domain's virtual interface, as its guest sees it (the running domain only: --config is not supported yet).",
+	  opts_domif_setlink },
+	{ "domif-getlink", cmd_domif_getlink, MONITOR,
+	  "get link state of a virtual interface",
+	  "Get link state of a domain's virtual interface.",
+	  opts_domif_getlink },
 	{ NULL }
 };

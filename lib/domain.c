@@ -292,6 +292,11 @@ static int parse_dev_stats(const struct nlattr *dev,
 		case KESTREL_A_DEV_STAT_TX_ERRORS:
 			ctr = &ds->tx_errors;
 			break;
+		case KESTREL_A_DEV_LINK_DOWN:
+			if (mnl_attr_get_payload_len(a))
+				return malformed("DEV_LINK_DOWN");
+			ds->link_down = true;
+			break;
 		}
 		if (ctr)
 			err = kestrel_attr_u64(a, ctr, "DEV_STAT counter");
@@ -1030,6 +1035,20 @@ int kestrel_domain_shutdown(struct kestrel_conn *c, uint32_t id, bool reboot)
 int kestrel_domain_reset(struct kestrel_conn *c, uint32_t id)
 {
 	return domain_action(c, KESTREL_CMD_DOMAIN_RESET, id, "DOMAIN_RESET");
+}
+
+int kestrel_device_set_link(struct kestrel_conn *c, uint32_t id,
+			    uint32_t slot, bool up)
+{
+	struct nlmsghdr *nlh;
+
+	if (slot > KESTREL_PCI_MAX_SLOT)
+		return kestrel_fail(EINVAL, "PCI slot %u out of range (0-%u)",
+				    slot, KESTREL_PCI_MAX_SLOT);
+	nlh = domain_request(c, KESTREL_CMD_DEVICE_SET_LINK, id);
+	mnl_attr_put_u32(nlh, KESTREL_A_LINK_SLOT, slot);
+	mnl_attr_put_u32(nlh, KESTREL_A_LINK_STATE, up);
+	return domain_send(c, nlh, id, "DEVICE_SET_LINK");
 }
 
 struct stats_reply {

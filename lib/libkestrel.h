@@ -208,6 +208,7 @@ struct kestrel_device_stats {
 	 */
 	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
 	uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;
+	bool link_down;			/* net: the guest sees no carrier */
 };
 
 struct kestrel_domain_stats {
@@ -267,6 +268,12 @@ int kestrel_domain_shutdown(struct kestrel_conn *conn, uint32_t id,
 			    bool reboot);
 /* Hard reset: the boot image re-applied at once (virsh reset). */
 int kestrel_domain_reset(struct kestrel_conn *conn, uint32_t id);
+/*
+ * The link of the network device in PCI slot @slot up or down as its
+ * guest sees it (virsh domif-setlink), in any state of the domain.
+ */
+int kestrel_device_set_link(struct kestrel_conn *conn, uint32_t id,
+			    uint32_t slot, bool up);
 int kestrel_domain_stats(struct kestrel_conn *conn, uint32_t id,
 			 struct kestrel_domain_stats *stats);
 

@@ -7,12 +7,14 @@
 # leads into a network namespace at 10.0.0.1.  The guest (10.0.0.2) pings
 # it and sends it 1 MiB with nc; the namespace's listener must receive the
 # same bytes.  A second guest (kestrel.test=nic) on the same bridge has
-# <link state='down'/>: its eth0 has no carrier and nothing passes.
+# <link state='down'/>: its eth0 has no carrier and nothing passes.  A
+# third (kestrel.test=link) starts with the link down; domif-setlink
+# brings it up (the guest sees the carrier and pings) and down again.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=${TMPDIR:-/tmp}/kestrel-vnet.$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
-plan=13
+plan=19
 mkdir -p "$tmp"
 . "$top/selftests/linux_lib.sh"
 dom=vnet$$
@@ -22,6 +24,7 @@ lpid=
 cleanup() {
 	"$kestrel" destroy "$dom" >/dev/null 2>&1
 	"$kestrel" destroy "${dom}d" >/dev/null 2>&1
+	"$kestrel" destroy "${dom}l" >/dev/null 2>&1
 	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	ip link del "kv${$}a" 2>/dev/null
@@ -186,4 +189,78 @@ else
 	not_ok "nothing passes # rx_packets '$rxp', tx_packets '$txp': $why"
 fi
 "$kestrel" destroy "${dom}d" >/dev/null 2>&1
+
+# domif-setlink on a running guest: down from the XML, up, down again.
+# The guest prints "link: <n> carrier <0|1> ping ok|failed" each second.
+sed -e "s|<name>$dom</name>|<name>${dom}l</name>|" \
+	-e 's|kestrel.test=net|kestrel.test=link|' \
+	-e 's|52:54:00:4b:e5:01|52:54:00:4b:e5:03|' \
+	-e "s|<model type='virtio'/>|&\\n      <link state='down'/>|" \
+	"$tmp/$dom.xml" >"$tmp/${dom}l.xml"
+# Wait (60 s at most) for a guest line matching $1 after the first line
+# matching $2 (empty: any); 0 once seen.
+link_seen() {
+	_end=$(($(date +%s) + 60))
+	while [ "$(date +%s)" -lt $_end ]; do
+		"$kestrel" console "${dom}l" --dump 2>/dev/null | tr -d '\r' >"$tmp/link.con"
+		awk -v want="$1" -v after="$2" '
+			after == "" || $0 ~ after { armed = 1 }
+			armed && $0 ~ want { found = 1 }
+			END { exit !found }' "$tmp/link.con" && return 0
+		sleep 1
+	done
+	return 1
+}
+lwhy() { grep '^link:' "$tmp/link.con" | tail -n 3 | tr '\n' '|'; }
+if ! out=$("$kestrel" create "$tmp/${dom}l.xml" 2>&1); then
+	not_ok "domif-setlink: a guest that starts with the link down # $out"
+	for t in 2 3 4 5 6; do
+		not_ok "domif-setlink: check $t # no domain"
+	done
+	exit 1
+fi
+ltap=$("$kestrel" dumpxml "${dom}l" 2>/dev/null | sed -n "s|.*<target dev='\([^']*\)'.*|\1|p" | head -n 1)
+got=$("$kestrel" domif-getlink "${dom}l" "$ltap" 2>&1)
+if link_seen '^link: [0-9]* carrier 0 ping failed' '' && [ "$got" = "$ltap down" ]; then
+	ok "domif-getlink says '$got'; the guest has no carrier, its ping fails"
+else
+	not_ok "domif-getlink says down, the guest has no carrier # getlink '$got'; $(lwhy)"
+fi
+out=$("$kestrel" domif-setlink "${dom}l" "$ltap" up 2>&1)
+if [ "$out" = "Device updated successfully" ] &&
+	link_seen '^link: [0-9]* carrier 1 ping ok' ''; then
+	ok "domif-setlink up: the guest sees the carrier and pings 10.0.0.1"
+else
+	not_ok "domif-setlink up: the guest sees the carrier and pings # '$out'; $(lwhy)"
+fi
+got=$("$kestrel" domif-getlink "${dom}l" 52:54:00:4b:e5:03 2>&1)
+"$kestrel" dumpxml "${dom}l" >"$tmp/link.dump" 2>&1
+if [ "$got" = "52:54:00:4b:e5:03 up" ] && grep -q '<link state=.up./>' "$tmp/link.dump"; then
+	ok "domif-getlink (by MAC) says up, and the live dumpxml has <link state='up'/>"
+else
+	not_ok "domif-getlink says up, dumpxml has state up # getlink '$got'; $(grep '<link' "$tmp/link.dump")"
+fi
+out=$("$kestrel" domif-setlink "${dom}l" 52:54:00:4b:e5:03 down 2>&1)
+if [ "$out" = "Device updated successfully" ] &&
+	link_seen '^link: [0-9]* carrier 0 ping failed' '^link: [0-9]* carrier 1 ping ok'; then
+	ok "domif-setlink down (by MAC): the carrier goes, the ping fails again"
+else
+	not_ok "domif-setlink down: the carrier goes, the ping fails # '$out'; $(lwhy)"
+fi
+got=$("$kestrel" domif-getlink "${dom}l" "$ltap" 2>&1)
+"$kestrel" dumpxml "${dom}l" >"$tmp/link.dump" 2>&1
+if [ "$got" = "$ltap down" ] && grep -q '<link state=.down./>' "$tmp/link.dump"; then
+	ok "domif-getlink and the live dumpxml say down again"
+else
+	not_ok "domif-getlink and dumpxml say down # getlink '$got'; $(grep '<link' "$tmp/link.dump")"
+fi
+out=$("$kestrel" domif-setlink "${dom}l" nosuch0 up 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [ "$out" = "error: interface (dev: nosuch0) not found" ] &&
+	[ "$("$kestrel" domif-getlink "${dom}l" "$ltap" 2>&1)" = "$ltap down" ]; then
+	ok "domif-setlink on an unknown interface fails in virsh's words and changes nothing"
+else
+	not_ok "domif-setlink on an unknown interface # rc $rc: $out"
+fi
+"$kestrel" destroy "${dom}l" >/dev/null 2>&1
 [ $fails -eq 0 ]

@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/expect.sh"
 
 echo "TAP version 13"
-echo "1..19"
+echo "1..23"
 
 expect "--help lists the device verbs under Domain Monitoring" 0 \
 	"^ Domain Monitoring (help keyword 'monitor')$" \
@@ -36,6 +36,16 @@ for cmd in domblklist domiflist domblkstat domifstat; do
 done
 expect "domifstat without an interface" 1 \
 	"^error: command 'domifstat' requires <interface> option$" -- domifstat web
+expect "--help lists domif-setlink and domif-getlink" 0 \
+	'^    domif-getlink  *get link state of a virtual interface$' \
+	'^    domif-setlink  *set link state of a virtual interface$' -- --help
+expect "help domif-setlink" 0 \
+	'^    domif-setlink <domain> <interface> <state> \[--config\]$' \
+	-- help domif-setlink
+expect "domif-setlink refuses a state other than up or down" 1 \
+	"^error: invalid link state 'sideways'$" -- domif-setlink web ktap0 sideways
+expect "domif-getlink without an interface" 1 \
+	"^error: command 'domif-getlink' requires <interface> option$" -- domif-getlink web
 expect "domblklist --bogus" 1 \
 	"^error: command 'domblklist' doesn't support option --bogus$" \
 	-- domblklist web --bogus
@@ -43,7 +53,7 @@ expect "domblkstat with too many arguments" 1 "^error: unexpected data 'x'$" \
 	-- domblkstat web vda x
 
 if [ -e /sys/module/kestrel ]; then
-	while [ $n -lt 19 ]; do
+	while [ $n -lt 23 ]; do
 		n=$((n + 1))
 		echo "ok $n # SKIP module not loaded: the module is loaded here"
 	done

@@ -495,6 +495,40 @@ TEST(stats_devices)
 	EXPECT_EQ(0, st.devices[2].rx_packets);
 }
 
+/* DEV_LINK_DOWN: a flag in a net device's entry; absent means up. */
+TEST(stats_link_down_flag)
+{
+	struct nlmsghdr *nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	struct kestrel_domain_stats st;
+	struct nlattr *devs, *d;
+
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_NET);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, 2);
+	mnl_attr_put(nlh, KESTREL_A_DEV_LINK_DOWN, 0, NULL);
+	mnl_attr_nest_end(nlh, d);
+	put_net_dev(nlh, 3, 0);
+	mnl_attr_nest_end(nlh, devs);
+	ASSERT_EQ(0, kestrel_parse_stats(nlh, &st))
+		TH_LOG("%s", kestrel_last_error());
+	ASSERT_EQ(2, st.nr_devices);
+	EXPECT_TRUE(st.devices[0].link_down);
+	EXPECT_FALSE(st.devices[1].link_down);
+
+	/* A flag with a payload is malformed. */
+	nlh = stats_msg(KESTREL_EXIT_COUNT, 1);
+	devs = mnl_attr_nest_start(nlh, KESTREL_A_STAT_DEVICES);
+	d = mnl_attr_nest_start(nlh, KESTREL_A_DEVICE);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_TYPE, KESTREL_DEV_NET);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_SLOT, 2);
+	mnl_attr_put_u32(nlh, KESTREL_A_DEV_LINK_DOWN, 1);
+	mnl_attr_nest_end(nlh, d);
+	mnl_attr_nest_end(nlh, devs);
+	EXPECT_EQ(-EPROTO, kestrel_parse_stats(nlh, &st));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "DEV_LINK_DOWN"));
+}
+
 TEST(stats_without_devices_from_an_older_module)
 {
 	struct kestrel_domain_stats st;
@@ -1901,6 +1935,36 @@ TEST_F(conn, shutdown_reboot_and_reset_requests)
 	EXPECT_STREQ("Domain not found: no domain with matching id 8",
 		     kestrel_last_error());
 	EXPECT_EQ(-ENOENT, kestrel_domain_reset(self->conn, 8));
+}
+
+TEST_F(conn, set_link_request)
+{
+	int sent;
+
+	ASSERT_EQ(0, kestrel_device_set_link(self->conn, 9, 4, false))
+		TH_LOG("%s", kestrel_last_error());
+	EXPECT_EQ(KESTREL_CMD_DEVICE_SET_LINK, kestrel_msg_cmd(fake_reqh()));
+	EXPECT_EQ(9, mnl_attr_get_u32(req_attr(KESTREL_A_DOM_ID)));
+	EXPECT_EQ(4, mnl_attr_get_u32(req_attr(KESTREL_A_LINK_SLOT)));
+	EXPECT_EQ(0, mnl_attr_get_u32(req_attr(KESTREL_A_LINK_STATE)));
+	ASSERT_EQ(0, kestrel_device_set_link(self->conn, 9, 4, true));
+	EXPECT_EQ(1, mnl_attr_get_u32(req_attr(KESTREL_A_LINK_STATE)));
+
+	/* A slot no PCI bus has: refused before anything is sent. */
+	sent = fake.nsent_kestrel;
+	EXPECT_EQ(-EINVAL, kestrel_device_set_link(self->conn, 9,
+						   KESTREL_PCI_MAX_SLOT + 1,
+						   true));
+	EXPECT_EQ(sent, fake.nsent_kestrel);
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "slot"));
+
+	EXPECT_EQ(-ENOENT, kestrel_device_set_link(self->conn, 8, 4, true));
+	EXPECT_STREQ("Domain not found: no domain with matching id 8",
+		     kestrel_last_error());
+	fake.unknown_cmd = KESTREL_CMD_DEVICE_SET_LINK;
+	EXPECT_EQ(-EOPNOTSUPP, kestrel_device_set_link(self->conn, 9, 4, true));
+	EXPECT_NE(NULL, strstr(kestrel_last_error(), "DEVICE_SET_LINK"));
+	fake.unknown_cmd = 0;
 }
 
 TEST_F(conn, a_module_without_the_command_is_named_plainly)
