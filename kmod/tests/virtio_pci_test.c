@@ -242,11 +242,12 @@ TEST_F(vpci, identity_and_capabilities)
 
 TEST_F(vpci, feature_negotiation)
 {
-	/* offered: the device's and VERSION_1 */
+	/* offered: the device's, VERSION_1 and RING_PACKED */
 	CC_WR(self, CC_DFSELECT, 4, 0);
 	EXPECT_EQ(1U << F_DEV | 1U << KESTREL_VIRTIO_F_EVENT_IDX, CC(self, CC_DF, 4));
 	CC_WR(self, CC_DFSELECT, 4, 1);
-	EXPECT_EQ(1, CC(self, CC_DF, 4));
+	EXPECT_EQ(1 | 1 << (KESTREL_VIRTIO_F_RING_PACKED - 32),
+		  CC(self, CC_DF, 4));
 	CC_WR(self, CC_DFSELECT, 4, 7);
 	EXPECT_EQ(0, CC(self, CC_DF, 4));
 
@@ -564,6 +565,76 @@ TEST_F(vpci, pci_cfg_window)
 	EXPECT_EQ(9, cfg_rd(self->bus, c, 1));
 	EXPECT_EQ(20, cfg_rd(self->bus, c + 2, 1));
 	EXPECT_EQ(CAP_PCI, cfg_rd(self->bus, c + 3, 1));
+}
+
+/* Packed rings: offered per parameter and size, any queue size then. */
+TEST_F(vpci, packed_rings)
+{
+	const u64 packed = 1ULL << KESTREL_VIRTIO_F_RING_PACKED;
+	struct kestrel_virtio_queue *vq = &self->fake.vdev.queues[0];
+	struct kestrel_virtio_ops big = fake_ops;
+
+	/* split: only powers of 2 */
+	CC_WR(self, CC_STATUS, 1, 3);
+	CC_WR(self, CC_GFSELECT, 4, 1);
+	CC_WR(self, CC_GF, 4, 1);
+	CC_WR(self, CC_STATUS, 1, 0x0b);
+	ASSERT_EQ(0x0b, CC(self, CC_STATUS, 1));
+	CC_WR(self, CC_Q_SELECT, 2, 0);
+	CC_WR(self, CC_Q_SIZE, 2, 100);
+	EXPECT_EQ(QMAX, vq->size);
+	CC_WR(self, CC_STATUS, 1, 0);
+
+	/* packed accepted: any size from 1 up to the maximum */
+	CC_WR(self, CC_STATUS, 1, 3);
+	CC_WR(self, CC_GFSELECT, 4, 1);
+	CC_WR(self, CC_GF, 4, (1 | packed >> 32));
+	CC_WR(self, CC_STATUS, 1, 0x0b);
+	ASSERT_EQ(0x0b, CC(self, CC_STATUS, 1));
+	EXPECT_EQ(V1 | packed, self->fake.vdev.driver_features);
+	CC_WR(self, CC_Q_SIZE, 2, 100);
+	EXPECT_EQ(100, vq->size);
+	EXPECT_EQ(100, CC(self, CC_Q_SIZE, 2));
+	CC_WR(self, CC_Q_SIZE, 2, 1);
+	EXPECT_EQ(1, vq->size);
+	CC_WR(self, CC_Q_SIZE, 2, QMAX + 1);
+	EXPECT_EQ(1, vq->size);
+	CC_WR(self, CC_Q_SIZE, 2, 0);
+	EXPECT_EQ(1, vq->size);
+	/* the three addresses as they are */
+	CC_WR(self, CC_Q_DESC, 8, 0x5000);
+	CC_WR(self, CC_Q_DRIVER, 8, 0x6004);
+	CC_WR(self, CC_Q_DEVICE, 8, 0x7008);
+	EXPECT_EQ(0x5000, vq->desc);
+	EXPECT_EQ(0x6004, vq->driver);
+	EXPECT_EQ(0x7008, vq->device);
+	/* reset forgets it: powers of 2 again */
+	CC_WR(self, CC_STATUS, 1, 0);
+	EXPECT_EQ(0, self->fake.vdev.driver_features);
+	EXPECT_EQ(QMAX, vq->size);
+	EXPECT_EQ(0, vq->desc);
+	CC_WR(self, CC_Q_SIZE, 2, 100);
+	EXPECT_EQ(QMAX, vq->size);
+
+	/* not offered with the parameter off */
+	packed_rings = false;
+	CC_WR(self, CC_DFSELECT, 4, 1);
+	EXPECT_EQ(1, CC(self, CC_DF, 4));
+	CC_WR(self, CC_STATUS, 1, 3);
+	CC_WR(self, CC_GFSELECT, 4, 1);
+	CC_WR(self, CC_GF, 4, (1 | packed >> 32));
+	CC_WR(self, CC_STATUS, 1, 0x0b);
+	EXPECT_EQ(3, CC(self, CC_STATUS, 1));
+	packed_rings = true;
+	CC_WR(self, CC_STATUS, 1, 0);
+
+	/* nor to a device whose queues are too large for it */
+	big.max_queue_size = 2 * KESTREL_VQ_PACKED_MAX_SIZE;
+	self->vp->ops = &big;
+	CC_WR(self, CC_DFSELECT, 4, 1);
+	EXPECT_EQ(1, CC(self, CC_DF, 4));
+	self->vp->ops = &fake_ops;
+	EXPECT_EQ(1 | packed >> 32, CC(self, CC_DF, 4));
 }
 
 TEST(bad_ops)

@@ -15,6 +15,8 @@
 #include <linux/errno.h>
 
 #ifdef __KERNEL__
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -22,6 +24,17 @@
 
 #include "../dev/pci.h"
 #include "pci.h"
+#include "virtqueue.h"
+
+/*
+ * Offer VIRTIO_F_RING_PACKED (to devices whose queues are no larger than
+ * KESTREL_VQ_PACKED_MAX_SIZE); the driver chooses.
+ */
+static bool packed_rings = true;
+#ifdef __KERNEL__
+module_param(packed_rings, bool, 0444);
+MODULE_PARM_DESC(packed_rings, "offer packed virtqueues (VIRTIO_F_RING_PACKED)");
+#endif
 
 /* common configuration registers (virtio 1.2, 4.1.4.3) */
 #define CC_DFSELECT	0x00
@@ -86,7 +99,12 @@ static u64 vp_ones(unsigned int len)
 
 static u64 offered(const struct kestrel_virtio_pci *vp)
 {
-	return vp->ops->features | 1ULL << KESTREL_VIRTIO_F_VERSION_1;
+	u64 f = vp->ops->features | 1ULL << KESTREL_VIRTIO_F_VERSION_1;
+
+	if (packed_rings &&
+	    vp->ops->max_queue_size <= KESTREL_VQ_PACKED_MAX_SIZE)
+		f |= 1ULL << KESTREL_VIRTIO_F_RING_PACKED;
+	return f;
 }
 
 static u16 nr_vectors(const struct kestrel_virtio_pci *vp)
@@ -343,7 +361,12 @@ static void queue_write(struct kestrel_virtio_pci *vp, u32 off,
 	if (vq->enabled)
 		return;
 	if (off == CC_Q_SIZE && len == 2) {
-		if (val && !(val & (val - 1)) && val <= vp->ops->max_queue_size)
+		bool packed = vp->vdev->driver_features &
+			      1ULL << KESTREL_VIRTIO_F_RING_PACKED;
+
+		/* Packed rings may have any size (virtio 1.2, 2.8.10.1). */
+		if (val && val <= vp->ops->max_queue_size &&
+		    (packed || !(val & (val - 1))))
 			vq->size = val;
 	} else if (off == CC_Q_ENABLE && len == 2) {
 		if (val == 1)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The device side of a split virtqueue (virtio 1.2, 2.7), as vhost
- * (drivers/vhost/vhost.c) does it, on guest RAM.
+ * (drivers/vhost/vhost.c) does it, on guest RAM; and of a packed one
+ * (2.8), as QEMU's hw/virtio/virtio.c does it (see "packed" below).
  *
  * Layout, all little-endian:
  *   descriptor table  size * 16 bytes, 16-aligned:
@@ -59,6 +60,14 @@ struct vq_desc {
 	__le16 next;
 };
 
+/* A packed one (virtio 1.2, 2.8.13). */
+struct vq_pdesc {
+	__le64 addr;
+	__le32 len;
+	__le16 id;
+	__le16 flags;
+};
+
 /* Guest RAM; -EFAULT for anything that is not RAM.  Never sleep. */
 static int vq_ram_read(const struct kestrel_mem *mem, u64 gpa, void *buf,
 		       u32 len);
@@ -70,7 +79,7 @@ static int vq_ram_store16(const struct kestrel_mem *mem, u64 gpa, u16 val);
 
 static const char * const vq_errors[KESTREL_VQ_ERR_COUNT] = {
 	[KESTREL_VQ_OK]			= "no error",
-	[KESTREL_VQ_ERR_SIZE]		= "queue size is not a power of 2 up to 32768",
+	[KESTREL_VQ_ERR_SIZE]		= "queue size is not a power of 2 up to 32768 (packed: 1 to 256)",
 	[KESTREL_VQ_ERR_ALIGN]		= "ring address misaligned",
 	[KESTREL_VQ_ERR_RING_RAM]	= "ring outside RAM",
 	[KESTREL_VQ_ERR_RING_FAULT]	= "ring access outside RAM",
@@ -89,6 +98,11 @@ static const char * const vq_errors[KESTREL_VQ_ERR_COUNT] = {
 	[KESTREL_VQ_ERR_SEGS]		= "more buffers in a chain than the device takes",
 	[KESTREL_VQ_ERR_BUF_FAULT]	= "buffer outside RAM",
 	[KESTREL_VQ_ERR_DEVICE]		= "request the device cannot serve",
+	[KESTREL_VQ_ERR_ID]		= "buffer id out of range",
+	[KESTREL_VQ_ERR_ID_BUSY]	= "buffer id already in use",
+	[KESTREL_VQ_ERR_INDIRECT_CHAIN]	= "NEXT in a packed indirect table",
+	[KESTREL_VQ_ERR_OVERRUN]	= "more descriptors available than the queue size",
+	[KESTREL_VQ_ERR_EVENT]		= "bad driver event suppression structure",
 };
 
 const char *kestrel_vq_strerror(enum kestrel_vq_err err)
@@ -173,7 +187,23 @@ int kestrel_vq_init(struct kestrel_vq *vq, const struct kestrel_mem *mem,
 	vq->used = q->device;
 	vq->event_idx = features & (1ULL << KESTREL_VIRTIO_F_EVENT_IDX);
 	vq->indirect = features & (1ULL << KESTREL_VIRTIO_F_INDIRECT_DESC);
+	vq->packed = features & (1ULL << KESTREL_VIRTIO_F_RING_PACKED);
 	vq->ready = true;
+
+	if (vq->packed) {
+		/* desc ring, driver event, device event; both counters 1 */
+		vq->avail_wrap = true;
+		vq->used_wrap = true;
+		if (!size || size > KESTREL_VQ_PACKED_MAX_SIZE)
+			return vq_break(vq, KESTREL_VQ_ERR_SIZE, -EINVAL);
+		if ((vq->desc & 15) || (vq->avail & 3) || (vq->used & 3))
+			return vq_break(vq, KESTREL_VQ_ERR_ALIGN, -EINVAL);
+		if (!vq_ram_range(mem, vq->desc, VQ_DESC_SIZE * size) ||
+		    !vq_ram_range(mem, vq->avail, 4) ||
+		    !vq_ram_range(mem, vq->used, 4))
+			return vq_break(vq, KESTREL_VQ_ERR_RING_RAM, -EFAULT);
+		return 0;
+	}
 
 	if (!size || size > KESTREL_VQ_MAX_SIZE || (size & (size - 1)))
 		return vq_break(vq, KESTREL_VQ_ERR_SIZE, -EINVAL);
@@ -302,6 +332,308 @@ static int vq_walk(struct kestrel_vq *vq, u16 head, struct kestrel_vq_chain *c)
 	}
 }
 
+/* Write the device's flags at @gpa (used->flags, packed: device event). */
+static int vq_set_used_flags_at(struct kestrel_vq *vq, u64 gpa, u16 flags)
+{
+	if (vq->used_flags == flags)
+		return 0;
+	if (vq_ram_store16(vq->mem, gpa, flags))
+		return vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
+	vq->used_flags = flags;
+	return 0;
+}
+
+/*
+ * ---- packed rings (virtio 1.2, 2.8) ----
+ *
+ * Layout, all little-endian:
+ *   descriptor ring  size * 16 bytes, 16-aligned (any size, not only
+ *                    powers of 2): { le64 addr; le32 len; le16 id;
+ *                    le16 flags; }
+ *   driver event     { le16 off_wrap; le16 flags; }, 4-aligned: when the
+ *                    driver wants interrupts (read here)
+ *   device event     the same, 4-aligned: when the device wants
+ *                    notifications (written here)
+ *
+ * A descriptor is available when its AVAIL flag equals the device's avail
+ * wrap counter and its USED flag does not; a used one has both equal to
+ * the used wrap counter.  Both counters start at 1 and flip each time
+ * their position wraps.  A buffer is a chain of descriptors linked by
+ * NEXT, the last possibly INDIRECT (a table of packed descriptors without
+ * NEXT); its id is the last descriptor's, any value below the size that
+ * is not in flight.  Buffers are used in any order: each is written at the
+ * next used position, which then moves on by as many descriptors as the
+ * buffer took (nr_desc[id], remembered at pop).
+ *
+ * Ordering:
+ *   - a descriptor's flags are read, then smp_rmb(), then the chain;
+ *   - a used descriptor's len and id are written, then smp_wmb(), then
+ *     its flags;
+ *   - used flags are written, then smp_mb(), then the driver event
+ *     structure is read: flags, smp_rmb(), off_wrap;
+ *   - the device event structure is written (off_wrap, smp_wmb(),
+ *     flags), then smp_mb(), then the next descriptor's flags are read.
+ */
+
+#define VQ_PDESC_LEN		8
+#define VQ_PDESC_ID		12
+#define VQ_PDESC_FLAGS		14
+#define VQ_EVENT_FLAGS		2
+#define VQ_EVENT_OFF_MASK	0x7fff
+
+static u64 vq_pdesc(const struct kestrel_vq *vq, u16 pos)
+{
+	return vq->desc + (u64)pos * VQ_DESC_SIZE;
+}
+
+/* Whether @flags make a descriptor available in the lap of @wrap. */
+static bool vq_pdesc_avail(u16 flags, bool wrap)
+{
+	bool avail = flags & KESTREL_VRING_PACKED_DESC_F_AVAIL;
+	bool used = flags & KESTREL_VRING_PACKED_DESC_F_USED;
+
+	return avail == wrap && used != wrap;
+}
+
+/* 1: the descriptor at last_avail is available, 0: not, or -EFAULT. */
+static int vq_packed_peek(struct kestrel_vq *vq)
+{
+	u16 flags;
+
+	if (vq_ram_load16(vq->mem, vq_pdesc(vq, vq->last_avail) +
+			  VQ_PDESC_FLAGS, &flags))
+		return vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
+	return vq_pdesc_avail(flags, vq->avail_wrap);
+}
+
+/* An indirect table: @len bytes at @addr of packed descriptors. */
+static int vq_packed_table(struct kestrel_vq *vq, struct kestrel_vq_chain *c,
+			   u64 addr, u32 len)
+{
+	u32 i;
+
+	if (!len || len % VQ_DESC_SIZE || len / VQ_DESC_SIZE > vq->size)
+		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_LEN, -EINVAL);
+	if (addr + (len - 1) < addr)
+		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_ADDR, -EFAULT);
+	for (i = 0; i < len / VQ_DESC_SIZE; i++) {
+		struct vq_pdesc d;
+		u16 flags;
+		int ret;
+
+		if (vq_ram_read(vq->mem, addr + (u64)i * VQ_DESC_SIZE, &d,
+				sizeof(d)))
+			return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_ADDR,
+					-EFAULT);
+		flags = le16_to_cpu(d.flags);
+		if (flags & KESTREL_VRING_DESC_F_INDIRECT)
+			return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_NESTED,
+					-EINVAL);
+		if (flags & KESTREL_VRING_DESC_F_NEXT)
+			return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_CHAIN,
+					-EINVAL);
+		ret = vq_add_seg(vq, c, le64_to_cpu(d.addr),
+				 le32_to_cpu(d.len),
+				 flags & KESTREL_VRING_DESC_F_WRITE);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int vq_packed_pop(struct kestrel_vq *vq, struct kestrel_vq_chain *c)
+{
+	struct kestrel_vq_popped *h;
+	u16 pos = vq->last_avail;
+	bool wrap = vq->avail_wrap;
+	u32 n = 0;
+	u16 id;
+	int ret;
+
+	ret = vq_packed_peek(vq);
+	if (ret <= 0)
+		return ret;
+	/* The chain is read after the flags that exposed it. */
+	smp_rmb();
+	for (;;) {
+		struct vq_pdesc d;
+		u16 flags;
+		u64 addr;
+		u32 len;
+
+		if (++n > vq->size)
+			return vq_break(vq, KESTREL_VQ_ERR_LOOP, -ELOOP);
+		if (n + vq->inflight > vq->size)
+			return vq_break(vq, KESTREL_VQ_ERR_OVERRUN, -EINVAL);
+		if (vq_ram_read(vq->mem, vq_pdesc(vq, pos), &d, sizeof(d)))
+			return vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
+		if (++pos == vq->size) {
+			pos = 0;
+			wrap = !wrap;
+		}
+		flags = le16_to_cpu(d.flags);
+		addr = le64_to_cpu(d.addr);
+		len = le32_to_cpu(d.len);
+		id = le16_to_cpu(d.id);
+
+		if (flags & KESTREL_VRING_DESC_F_INDIRECT) {
+			if (!vq->indirect)
+				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_FEATURE,
+						-EINVAL);
+			if (flags & KESTREL_VRING_DESC_F_NEXT)
+				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_NEXT,
+						-EINVAL);
+			/* The WRITE flag of this descriptor is ignored. */
+			ret = vq_packed_table(vq, c, addr, len);
+			if (ret)
+				return ret;
+			break;
+		}
+		ret = vq_add_seg(vq, c, addr, len,
+				 flags & KESTREL_VRING_DESC_F_WRITE);
+		if (ret)
+			return ret;
+		if (!(flags & KESTREL_VRING_DESC_F_NEXT))
+			break;
+	}
+	if (id >= vq->size)
+		return vq_break(vq, KESTREL_VQ_ERR_ID, -EINVAL);
+	if (vq->nr_desc[id])
+		return vq_break(vq, KESTREL_VQ_ERR_ID_BUSY, -EINVAL);
+	vq->nr_desc[id] = n;
+	vq->inflight += n;
+	h = &vq->history[vq->pops % KESTREL_VQ_PACKED_MAX_SIZE];
+	h->id = id;
+	h->pos = vq->last_avail | (u16)vq->avail_wrap << 15;
+	vq->pops++;
+	vq->last_avail = pos;
+	vq->avail_wrap = wrap;
+	c->head = id;
+	return 1;
+}
+
+static void vq_packed_unpop(struct kestrel_vq *vq, u16 n)
+{
+	while (n--) {
+		const struct kestrel_vq_popped *h;
+
+		h = &vq->history[(u16)(vq->pops - 1) %
+				 KESTREL_VQ_PACKED_MAX_SIZE];
+		/* Not popped, or pushed already: the caller's bug. */
+		if (WARN_ON_ONCE(h->id >= vq->size || !vq->nr_desc[h->id]))
+			return;
+		vq->pops--;
+		vq->inflight -= vq->nr_desc[h->id];
+		vq->nr_desc[h->id] = 0;
+		vq->last_avail = h->pos & VQ_EVENT_OFF_MASK;
+		vq->avail_wrap = h->pos >> 15;
+	}
+}
+
+static int vq_packed_push(struct kestrel_vq *vq, u16 id, u32 len)
+{
+	u64 at = vq_pdesc(vq, vq->used_pos);
+	__le32 le_len = cpu_to_le32(len);
+	u16 n = vq->nr_desc[id];
+	u16 flags = 0;
+
+	if (WARN_ON_ONCE(!n))
+		return -EINVAL;
+	if (vq->used_wrap)
+		flags |= KESTREL_VRING_PACKED_DESC_F_AVAIL |
+			 KESTREL_VRING_PACKED_DESC_F_USED;
+	if (len)
+		flags |= KESTREL_VRING_DESC_F_WRITE;
+	if (vq_ram_write(vq->mem, at + VQ_PDESC_LEN, &le_len, 4) ||
+	    vq_ram_store16(vq->mem, at + VQ_PDESC_ID, id))
+		return vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
+	/* The id and length are visible before the flags that expose them. */
+	smp_wmb();
+	if (vq_ram_store16(vq->mem, at + VQ_PDESC_FLAGS, flags))
+		return vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
+	vq->nr_desc[id] = 0;
+	vq->inflight -= n;
+	vq->used_pos += n;
+	if (vq->used_pos >= vq->size) {
+		vq->used_pos -= vq->size;
+		vq->used_wrap = !vq->used_wrap;
+	}
+	vq->used_idx++;
+	vq->since_signal += n;
+	if (vq->since_signal > vq->size)
+		vq->since_signal = vq->size;
+	return 0;
+}
+
+/*
+ * The driver's interrupt suppression: ENABLE, DISABLE, or (EVENT_IDX) DESC,
+ * an interrupt once the used position passes off_wrap.  Positions are
+ * compared as counts modulo 2 * size (the lap's parity is the wrap
+ * counter); after size descriptors or more the event was passed anyway.
+ */
+static bool vq_packed_should_interrupt(struct kestrel_vq *vq)
+{
+	u32 since = vq->since_signal;
+	bool valid = vq->signalled_used_valid;
+	u32 size = vq->size, new, event;
+	u16 flags, off_wrap, off;
+
+	vq->since_signal = 0;
+	vq->signalled_used_valid = true;
+	if (vq_ram_load16(vq->mem, vq->avail + VQ_EVENT_FLAGS, &flags))
+		goto fault;
+	if (flags == KESTREL_VRING_PACKED_EVENT_ENABLE)
+		return true;
+	if (flags == KESTREL_VRING_PACKED_EVENT_DISABLE)
+		return false;
+	if (flags != KESTREL_VRING_PACKED_EVENT_DESC || !vq->event_idx) {
+		vq_break(vq, KESTREL_VQ_ERR_EVENT, -EINVAL);
+		return false;
+	}
+	/* off_wrap is read after the flags that made it count. */
+	smp_rmb();
+	if (vq_ram_load16(vq->mem, vq->avail, &off_wrap))
+		goto fault;
+	off = off_wrap & VQ_EVENT_OFF_MASK;
+	if (off >= size) {
+		vq_break(vq, KESTREL_VQ_ERR_EVENT, -EINVAL);
+		return false;
+	}
+	if (!valid || since >= size)
+		return true;
+	new = vq->used_pos + (vq->used_wrap ? 0 : size);
+	event = off + (off_wrap >> KESTREL_VRING_PACKED_EVENT_WRAP ? 0 : size);
+	return (new + 2 * size - event - 1) % (2 * size) < since;
+fault:
+	vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
+	return false;
+}
+
+/* The device event structure: @off_wrap (when DESC), then @flags. */
+static int vq_packed_set_event(struct kestrel_vq *vq, u16 flags)
+{
+	if (flags == KESTREL_VRING_PACKED_EVENT_DESC) {
+		if (vq_ram_store16(vq->mem, vq->used, vq->last_avail |
+				   (u16)vq->avail_wrap <<
+				   KESTREL_VRING_PACKED_EVENT_WRAP))
+			return vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
+		/* off_wrap is visible before the flags that make it count. */
+		smp_wmb();
+	}
+	return vq_set_used_flags_at(vq, vq->used + VQ_EVENT_FLAGS, flags);
+}
+
+static bool vq_packed_enable_notify(struct kestrel_vq *vq)
+{
+	if (vq_packed_set_event(vq, vq->event_idx ?
+				KESTREL_VRING_PACKED_EVENT_DESC :
+				KESTREL_VRING_PACKED_EVENT_ENABLE))
+		return true;
+	/* The driver sees the request before we look at the ring again. */
+	smp_mb();
+	return vq_packed_peek(vq) != 0;
+}
+
 int kestrel_vq_pop(struct kestrel_vq *vq, struct kestrel_vq_chain *chain)
 {
 	u16 head;
@@ -313,6 +645,8 @@ int kestrel_vq_pop(struct kestrel_vq *vq, struct kestrel_vq_chain *chain)
 	chain->in_len = 0;
 	if (!vq_usable(vq))
 		return -EIO;
+	if (vq->packed)
+		return vq_packed_pop(vq, chain);
 
 	if (vq->last_avail == vq->avail_idx) {
 		ret = vq_read_avail_idx(vq);
@@ -338,7 +672,10 @@ int kestrel_vq_pop(struct kestrel_vq *vq, struct kestrel_vq_chain *chain)
 
 void kestrel_vq_unpop(struct kestrel_vq *vq, u16 n)
 {
-	vq->last_avail -= n;
+	if (!vq->packed)
+		vq->last_avail -= n;
+	else if (vq_usable(vq))
+		vq_packed_unpop(vq, n);
 }
 
 int kestrel_vq_push(struct kestrel_vq *vq, u16 head, u32 len)
@@ -352,6 +689,8 @@ int kestrel_vq_push(struct kestrel_vq *vq, u16 head, u32 len)
 		return -EIO;
 	if (WARN_ON_ONCE(head >= vq->size))
 		return -EINVAL;
+	if (vq->packed)
+		return vq_packed_push(vq, head, len);
 	elem.id = cpu_to_le32(head);
 	elem.len = cpu_to_le32(len);
 	if (vq_ram_write(vq->mem, vq_used_ring(vq, vq->used_idx), &elem,
@@ -380,6 +719,8 @@ bool kestrel_vq_should_interrupt(struct kestrel_vq *vq)
 		return false;
 	/* Used idx is visible before the driver's wishes are read. */
 	smp_mb();
+	if (vq->packed)
+		return vq_packed_should_interrupt(vq);
 	if (!vq->event_idx) {
 		if (vq_ram_load16(vq->mem, vq->avail, &val)) {
 			vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
@@ -403,17 +744,18 @@ bool kestrel_vq_should_interrupt(struct kestrel_vq *vq)
 
 static int vq_set_used_flags(struct kestrel_vq *vq, u16 flags)
 {
-	if (vq->used_flags == flags)
-		return 0;
-	if (vq_ram_store16(vq->mem, vq->used, flags))
-		return vq_break(vq, KESTREL_VQ_ERR_RING_FAULT, -EFAULT);
-	vq->used_flags = flags;
-	return 0;
+	return vq_set_used_flags_at(vq, vq->used, flags);
 }
 
 void kestrel_vq_disable_notify(struct kestrel_vq *vq)
 {
-	if (!vq_usable(vq) || vq->event_idx)
+	if (!vq_usable(vq))
+		return;
+	if (vq->packed) {
+		vq_packed_set_event(vq, KESTREL_VRING_PACKED_EVENT_DISABLE);
+		return;
+	}
+	if (vq->event_idx)
 		return;
 	vq_set_used_flags(vq, vq->used_flags | KESTREL_VRING_USED_F_NO_NOTIFY);
 }
@@ -422,6 +764,8 @@ bool kestrel_vq_enable_notify(struct kestrel_vq *vq)
 {
 	if (!vq_usable(vq))
 		return true;
+	if (vq->packed)
+		return vq_packed_enable_notify(vq);
 	if (!vq->event_idx) {
 		if (vq_set_used_flags(vq, vq->used_flags &
 				      ~KESTREL_VRING_USED_F_NO_NOTIFY))

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The device side of a split virtqueue (virtio 1.2, 2.7), read and written
- * in guest RAM by a kernel worker, vhost-style.
+ * The device side of a virtqueue, split (virtio 1.2, 2.7) or packed (2.8,
+ * when VIRTIO_F_RING_PACKED was negotiated), read and written in guest
+ * RAM by a kernel worker, vhost-style.  The interface is the same for
+ * both formats.
  *
  * Every value the driver controls is checked: the ring addresses (aligned,
  * RAM), the available index (never more than the queue size ahead), every
@@ -35,8 +37,22 @@ struct kestrel_virtio_queue;
 #define KESTREL_VRING_AVAIL_F_NO_INTERRUPT 1
 #define KESTREL_VRING_USED_F_NO_NOTIFY	1
 
+/* Packed rings (virtio 1.2, 2.8.1, 2.8.10, 2.8.14). */
+#define KESTREL_VRING_PACKED_DESC_F_AVAIL (1 << 7)
+#define KESTREL_VRING_PACKED_DESC_F_USED (1 << 15)
+#define KESTREL_VRING_PACKED_EVENT_ENABLE 0
+#define KESTREL_VRING_PACKED_EVENT_DISABLE 1
+#define KESTREL_VRING_PACKED_EVENT_DESC	2
+#define KESTREL_VRING_PACKED_EVENT_WRAP	15
+
 /* The largest queue a split ring can have. */
 #define KESTREL_VQ_MAX_SIZE		32768
+/*
+ * The largest packed queue: the device keeps a little state per buffer id
+ * (kept in struct kestrel_vq, so no allocation), so the transport offers
+ * VIRTIO_F_RING_PACKED only to devices whose queues are no larger.
+ */
+#define KESTREL_VQ_PACKED_MAX_SIZE	256
 
 /* Why a queue broke (kestrel_vq_error()); 0 while it is healthy. */
 enum kestrel_vq_err {
@@ -60,6 +76,11 @@ enum kestrel_vq_err {
 	KESTREL_VQ_ERR_SEGS,		/* more buffers than the caller takes */
 	KESTREL_VQ_ERR_BUF_FAULT,	/* a buffer is not RAM (on copy) */
 	KESTREL_VQ_ERR_DEVICE,		/* the device model refused the chain */
+	KESTREL_VQ_ERR_ID,		/* packed: a buffer id >= size */
+	KESTREL_VQ_ERR_ID_BUSY,		/* packed: a buffer id in flight */
+	KESTREL_VQ_ERR_INDIRECT_CHAIN,	/* packed: NEXT in an indirect table */
+	KESTREL_VQ_ERR_OVERRUN,		/* packed: more descriptors than size */
+	KESTREL_VQ_ERR_EVENT,		/* packed: bad driver event structure */
 	KESTREL_VQ_ERR_COUNT
 };
 
@@ -88,29 +109,50 @@ struct kestrel_vq_chain {
 	u32 in_len;			/* bytes in the writable ones */
 };
 
+/* A packed queue's pop history, for unpop: a chain's id and start. */
+struct kestrel_vq_popped {
+	u16 id;
+	u16 pos;			/* ring position | avail wrap << 15 */
+};
+
 struct kestrel_vq {
 	const struct kestrel_mem *mem;
 	const char *name;		/* for the log: "<device> <queue>" */
 	u64 desc;			/* GPAs of the three parts */
-	u64 avail;
-	u64 used;
+	u64 avail;			/* packed: driver event suppression */
+	u64 used;			/* packed: device event suppression */
 	u16 size;
 	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect;			/* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool packed;			/* VIRTIO_F_RING_PACKED negotiated */
 	bool ready;			/* initialised and not broken */
 	enum kestrel_vq_err error;
+	/*
+	 * Packed: last_avail is the next descriptor's position, used_idx
+	 * counts pushes, used_flags is the device event structure's flags.
+	 */
 	u16 last_avail;			/* the next avail ring entry to take */
 	u16 avail_idx;			/* the driver's idx, last read */
 	u16 used_idx;			/* the next used ring entry to fill */
 	u16 used_flags;			/* what used->flags holds */
 	u16 signalled_used;		/* used idx at the last interrupt */
 	bool signalled_used_valid;
+	/* packed only */
+	bool avail_wrap;		/* the device's wrap counters */
+	bool used_wrap;
+	u16 used_pos;			/* the next used descriptor */
+	u16 inflight;			/* descriptors popped, not pushed */
+	u32 since_signal;		/* descriptors pushed since then */
+	u16 pops;			/* chains popped (mod 65536) */
+	u16 nr_desc[KESTREL_VQ_PACKED_MAX_SIZE]; /* per id; 0: not popped */
+	struct kestrel_vq_popped history[KESTREL_VQ_PACKED_MAX_SIZE];
 };
 
 /*
  * Initialise @vq from the driver's configuration of one queue and the
  * negotiated features (bit numbers as in virtio.h).  Checks the size, the
- * alignment of the parts (16, 2, 4) and that each part is all RAM.  On a
+ * alignment of the parts (16, 2, 4; packed: 16, 4, 4, any size up to
+ * KESTREL_VQ_PACKED_MAX_SIZE) and that each part is all RAM.  On a
  * violation the queue is left broken (error set, logged) and -EINVAL or
  * -EFAULT is returned.  Indexes start at 0 (a fresh ring).
  */
