@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The driver side of split virtqueues, shared by the virtqueue and virtio
- * device unit tests: a fake guest RAM with a hole that is not RAM (and the
+ * The driver side of split and packed virtqueues, shared by the virtqueue
+ * and virtio device unit tests: a fake guest RAM with a hole that is not RAM (and the
  * kernel's guest RAM accessors over it), descriptor tables, available and
  * used rings written and read the way a guest driver does, and recorders
  * for a device's interrupt and needs_reset callbacks.
@@ -278,6 +278,161 @@ static inline u16 add_chain(struct vring *r, const struct seg *s,
 	}
 	avail_add(r, head);
 	return head;
+}
+
+/* ---- the driver: one packed queue (virtio 1.2, 2.8) ---- */
+
+#define F_AVAIL		KESTREL_VRING_PACKED_DESC_F_AVAIL
+#define F_USED		KESTREL_VRING_PACKED_DESC_F_USED
+#define FEAT_PACKED	(1ULL << KESTREL_VIRTIO_F_RING_PACKED)
+#define EV_ENABLE	KESTREL_VRING_PACKED_EVENT_ENABLE
+#define EV_DISABLE	KESTREL_VRING_PACKED_EVENT_DISABLE
+#define EV_DESC		KESTREL_VRING_PACKED_EVENT_DESC
+
+struct pring {
+	struct kestrel_mem *mem;
+	u64 desc, drv_event, dev_event;	/* the three parts' GPAs */
+	u16 size;
+	u16 next;			/* the next position to fill */
+	bool wrap;			/* its avail wrap counter */
+	u16 used;			/* the next used position to read */
+	bool used_wrap;
+	u16 nr[KESTREL_VQ_PACKED_MAX_SIZE]; /* descriptors per buffer id */
+};
+
+static inline void pring_init(struct pring *r, struct kestrel_mem *mem,
+			      u16 size, u64 desc, u64 drv_event, u64 dev_event)
+{
+	memset(r, 0, sizeof(*r));
+	r->mem = mem;
+	r->size = size;
+	r->desc = desc;
+	r->drv_event = drv_event;
+	r->dev_event = dev_event;
+	r->wrap = true;
+	r->used_wrap = true;
+}
+
+static inline void pring_to_queue(const struct pring *r,
+				  struct kestrel_virtio_queue *q)
+{
+	q->size = r->size;
+	q->enabled = true;
+	q->desc = r->desc;
+	q->driver = r->drv_event;
+	q->device = r->dev_event;
+}
+
+/* A packed descriptor, flags last (in RAM order they are the last 2). */
+static inline void set_pdesc(struct kestrel_mem *mem, u64 table, u16 i,
+			     u64 addr, u32 len, u16 id, u16 flags)
+{
+	struct vq_pdesc x = {
+		.addr = cpu_to_le64(addr),
+		.len = cpu_to_le32(len),
+		.id = cpu_to_le16(id),
+		.flags = cpu_to_le16(flags),
+	};
+
+	memcpy(mem->ram + table + 16 * (u64)i, &x, sizeof(x));
+}
+
+static inline u16 pdesc_flags(const struct pring *r, u16 pos)
+{
+	return get16(r->mem, r->desc + 16 * (u64)pos + 14);
+}
+
+/* The AVAIL and USED bits that make a descriptor available in a lap. */
+static inline u16 pring_avail_bits(bool wrap)
+{
+	return wrap ? F_AVAIL : F_USED;
+}
+
+/*
+ * Put one raw descriptor at the next position, made available (@flags
+ * gets the lap's bits), and move on; returns its position.  For chains
+ * built by hand, malformed ones included.
+ */
+static inline u16 pring_put(struct pring *r, u64 addr, u32 len, u16 id,
+			    u16 flags)
+{
+	u16 pos = r->next;
+
+	set_pdesc(r->mem, r->desc, pos, addr, len, id,
+		  flags | pring_avail_bits(r->wrap));
+	if (++r->next == r->size) {
+		r->next = 0;
+		r->wrap = !r->wrap;
+	}
+	return pos;
+}
+
+/*
+ * Make @n segments available as buffer @id: direct, or through the
+ * indirect table at @table when it is not 0.  Returns the descriptors
+ * taken.  (The device runs only between calls here, so the order in which
+ * Linux writes the flags does not matter.)
+ */
+static inline u16 pring_add(struct pring *r, const struct seg *s,
+			    unsigned int n, u16 id, u64 table)
+{
+	unsigned int i;
+
+	if (table) {
+		for (i = 0; i < n; i++)
+			set_pdesc(r->mem, table, i, s[i].gpa, s[i].len, 0,
+				  s[i].write ? F_WRITE : 0);
+		pring_put(r, table, 16 * n, id, F_INDIRECT);
+		r->nr[id] = 1;
+	} else {
+		for (i = 0; i < n; i++)
+			pring_put(r, s[i].gpa, s[i].len, id,
+				  (s[i].write ? F_WRITE : 0) |
+				  (i + 1 < n ? F_NEXT : 0));
+		r->nr[id] = n;
+	}
+	return r->nr[id];
+}
+
+/* One used buffer, in the order the device wrote them: 1, or 0 if none. */
+static inline int pring_get_used(struct pring *r, u16 *id, u32 *len)
+{
+	u16 flags = pdesc_flags(r, r->used);
+	bool avail = flags & F_AVAIL, used = flags & F_USED;
+	u16 n;
+
+	if (avail != r->used_wrap || used != r->used_wrap)
+		return 0;
+	*id = get16(r->mem, r->desc + 16 * (u64)r->used + 12);
+	*len = get32(r->mem, r->desc + 16 * (u64)r->used + 8);
+	n = *id < r->size ? r->nr[*id] : 0;
+	if (!n)
+		abort();	/* the device used a buffer it was not given */
+	r->nr[*id] = 0;
+	r->used += n;
+	if (r->used >= r->size) {
+		r->used -= r->size;
+		r->used_wrap = !r->used_wrap;
+	}
+	return 1;
+}
+
+/* The driver event structure: off_wrap, then flags. */
+static inline void set_drv_event(struct pring *r, u16 flags, u16 off,
+				 bool wrap)
+{
+	put16(r->mem, r->drv_event, off | (u16)wrap << 15);
+	put16(r->mem, r->drv_event + 2, flags);
+}
+
+static inline u16 dev_event_flags(const struct pring *r)
+{
+	return get16(r->mem, r->dev_event + 2);
+}
+
+static inline u16 dev_event_off_wrap(const struct pring *r)
+{
+	return get16(r->mem, r->dev_event);
 }
 
 /* ---- a device's callbacks, recorded ---- */
