@@ -8,7 +8,8 @@
  * Every value the driver controls is checked: the ring addresses (aligned,
  * RAM), the available index (never more than the queue size ahead), every
  * descriptor index, chain length, flag combination and length, indirect
- * tables.  The first violation marks the queue broken: the call returns a
+ * tables; packed: buffer ids (below the size, not in flight), descriptors
+ * in flight (never more than the size), the driver's event structure.  The first violation marks the queue broken: the call returns a
  * negative errno, the reason is kept (kestrel_vq_error()), one line is
  * logged (rate limited) and every later call fails with -EIO until the
  * queue is initialised again.  The device then calls vdev->needs_reset and
@@ -182,18 +183,22 @@ int kestrel_vq_push(struct kestrel_vq *vq, u16 head, u32 len);
 /*
  * Whether the driver wants an interrupt for what was pushed since the
  * last time this returned true: avail->flags NO_INTERRUPT, or with
- * EVENT_IDX the used_event rule (vring_need_event).  Call it after a
- * batch of pushes, then interrupt if true.  False on a broken queue.
+ * EVENT_IDX the used_event rule (vring_need_event); packed: the driver
+ * event structure (ENABLE, DISABLE, or DESC with EVENT_IDX).  Call it
+ * after a batch of pushes, then interrupt if true.  False on a broken
+ * queue.
  */
 bool kestrel_vq_should_interrupt(struct kestrel_vq *vq);
 /*
  * Ask the driver not to notify (used->flags NO_NOTIFY; with EVENT_IDX
- * nothing: avail_event simply stays behind) while the worker drains.
+ * nothing: avail_event simply stays behind; packed: the device event
+ * structure's flags DISABLE) while the worker drains.
  */
 void kestrel_vq_disable_notify(struct kestrel_vq *vq);
 /*
  * Ask for notifications again (clear NO_NOTIFY, or set avail_event to the
- * next entry), then look again: true if the driver made buffers available
+ * next entry; packed: ENABLE, or DESC at the next descriptor), then look
+ * again: true if the driver made buffers available
  * meanwhile (the caller should disable and keep draining).  True on a
  * broken queue too, so that the caller's next pop sees the error.
  */
