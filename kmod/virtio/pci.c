@@ -10,6 +10,14 @@
  * whether the device runs (ops->start returned 0 and ops->reset has not
  * been called since); it is written under the lock and read without it
  * by the notification fast path.
+ *
+ * Packed rings: VIRTIO_F_RING_PACKED is offered (module parameter
+ * packed_rings, default on) to devices whose max_queue_size is at most
+ * KESTREL_VQ_PACKED_MAX_SIZE.  Once the driver accepted it, queue_size
+ * takes any value from 1 to the maximum, and queue_desc, queue_driver and
+ * queue_device are the descriptor ring and the driver and device event
+ * suppression structures (the device's kestrel_vq_init() reads them so).
+ * A reset clears driver_features, so a split driver gets powers of 2 again.
  */
 #include <linux/types.h>
 #include <linux/errno.h>
