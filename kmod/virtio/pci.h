@@ -25,8 +25,13 @@
  *     bits that were not offered.  Driver features are read-only once
  *     FEATURES_OK is set; queue configuration once DRIVER_OK is set (and
  *     a queue's size and addresses once it is enabled).
- *   - queue_size: a power of 2 up to ops->max_queue_size (others are
- *     ignored); queue_msix_vector and msix_config: a vector the MSI-X table
+ *   - VIRTIO_F_RING_PACKED is offered (module parameter packed_rings,
+ *     default on) when ops->max_queue_size is at most
+ *     KESTREL_VQ_PACKED_MAX_SIZE; when accepted, a queue's desc, driver
+ *     and device addresses are its descriptor ring and its driver and
+ *     device event suppression structures.
+ *   - queue_size: a power of 2 up to ops->max_queue_size (packed: any size
+ *     from 1; others are ignored); queue_msix_vector and msix_config: a vector the MSI-X table
  *     has, or they read back NO_VECTOR.
  *   - device_status 0 resets.  When the device was started the reset runs
  *     ops->reset from a work item and device_status reads its old value

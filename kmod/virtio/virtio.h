@@ -44,12 +44,14 @@ struct kestrel_virtio_dev;
 
 /* One queue as the driver configured it (virtio-pci common config). */
 struct kestrel_virtio_queue {
-	u16 size;		/* entries, a power of 2 <= max_queue_size */
+	u16 size;		/* entries <= max_queue_size, a power of 2
+				 * unless VIRTIO_F_RING_PACKED
+				 */
 	bool enabled;		/* queue_enable was written 1 */
 	u16 msix_vector;	/* KESTREL_VIRTIO_NO_VECTOR: none */
 	u64 desc;		/* guest physical addresses */
-	u64 driver;		/* the available ring */
-	u64 device;		/* the used ring */
+	u64 driver;		/* the available ring (packed: driver event) */
+	u64 device;		/* the used ring (packed: device event) */
 };
 
 struct kestrel_virtio_ops {
