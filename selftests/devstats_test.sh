@@ -58,15 +58,7 @@ X
 if ! out=$("$kestrel" create "$tmp/$dom.xml" 2>&1); then
 	skip_all "the domain was not created: $(printf '%s' "$out" | tr '\n' ' ')"
 fi
-start=$(date +%s)
-state=
-while [ $(($(date +%s) - start)) -lt "$limit" ]; do
-	sleep 2
-	state=$("$kestrel" domstate "$dom" 2>/dev/null)
-	case $state in
-	"shut off" | crashed | "") break ;;
-	esac
-done
+wait_stopped "$dom"
 con=$("$kestrel" console "$dom" --dump 2>/dev/null | tr -d '\r')
 if [ "$state" = "shut off" ] && printf '%s\n' "$con" | grep -q '^disk: wrote '; then
 	ok "the guest wrote 1 MiB to vda and powered off; the domain is kept shut off"

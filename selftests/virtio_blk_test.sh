@@ -67,14 +67,7 @@ boot() {
 		return 1
 	fi
 	doms="$doms $1"
-	start=$(date +%s)
-	while [ $(($(date +%s) - start)) -lt "$limit" ]; do
-		sleep 2
-		case $("$kestrel" domstate "$1" 2>/dev/null) in
-		"shut off" | crashed | "") break ;;
-		esac
-	done
-	"$kestrel" console "$1" --dump 2>/dev/null | tr -d '\r' >"$tmp/$1.con"
+	wait_stopped "$1" "$tmp/$1.con"
 	"$kestrel" destroy "$1" >/dev/null 2>&1
 	return 0
 }

@@ -52,14 +52,7 @@ X
 }
 # wait_off NAME: until shut off or crashed (or gone); console to NAME.con
 wait_off() {
-	start=$(date +%s)
-	while [ $(($(date +%s) - start)) -lt "$limit" ]; do
-		sleep 2
-		case $("$kestrel" domstate "$1" 2>/dev/null) in
-		"shut off" | crashed | "") break ;;
-		esac
-	done
-	"$kestrel" console "$1" --dump 2>/dev/null | tr -d '\r' >"$tmp/$1.con"
+	wait_stopped "$1" "$tmp/$1.con"
 }
 
 xml "$dom" garbage "    <disk type='file' device='disk'>

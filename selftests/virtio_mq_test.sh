@@ -21,9 +21,7 @@ br=kmb$$
 ns=kmn$$
 cleanup() {
 	"$kestrel" destroy "$dom" >/dev/null 2>&1
-	ip netns del "$ns" 2>/dev/null
-	ip link del "km${$}a" 2>/dev/null
-	ip link del "$br" 2>/dev/null
+	test_net_del "$br" "$ns" "km$$"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -31,21 +29,7 @@ trap cleanup EXIT
 echo "TAP version 13"
 echo "1..$plan"
 linux_prereqs virtio-mq
-command -v ip >/dev/null || skip_all "no ip (iproute2) for the bridge and namespace"
-modprobe tun 2>/dev/null
-modprobe bridge 2>/dev/null
-modprobe veth 2>/dev/null
-if ! ip link add "$br" type bridge 2>/dev/null ||
-	! ip netns add "$ns" 2>/dev/null ||
-	! ip link add "km${$}a" type veth peer name "km${$}b" 2>/dev/null; then
-	skip_all "cannot make a bridge, a veth pair and a network namespace here"
-fi
-ip link set "$br" up
-ip link set "km${$}a" master "$br" up
-ip link set "km${$}b" netns "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" addr add 10.0.0.1/24 dev "km${$}b"
-ip -n "$ns" link set "km${$}b" up
+test_net "$br" "$ns" "km$$"
 dd if=/dev/zero of="$tmp/disk.img" bs=1M count=0 seek=16 2>/dev/null
 
 cat >"$tmp/$dom.xml" <<X
@@ -102,14 +86,7 @@ else
 	not_ok "the host's tap has 2 queues # tap '$tap', queues '$q', '$d'"
 fi
 
-start=$(date +%s)
-while [ $(($(date +%s) - start)) -lt "$limit" ]; do
-	sleep 2
-	case $("$kestrel" domstate "$dom" 2>/dev/null) in
-	"shut off" | crashed | "") break ;;
-	esac
-done
-"$kestrel" console "$dom" --dump 2>/dev/null | tr -d '\r' >"$tmp/con"
+wait_stopped "$dom" "$tmp/con"
 why="$(grep -E '^nic:|^cpus:|virtio|Kernel panic' "$tmp/con" | tail -n 10 | tr '\n' '|')"
 
 if grep -q "^cpus: 2" "$tmp/con" &&

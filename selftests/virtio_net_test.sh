@@ -26,9 +26,7 @@ cleanup() {
 	"$kestrel" destroy "${dom}d" >/dev/null 2>&1
 	"$kestrel" destroy "${dom}l" >/dev/null 2>&1
 	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	ip link del "kv${$}a" 2>/dev/null
-	ip link del "$br" 2>/dev/null
+	test_net_del "$br" "$ns" "kv$$"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -36,21 +34,7 @@ trap cleanup EXIT
 echo "TAP version 13"
 echo "1..$plan"
 linux_prereqs virtio-net
-command -v ip >/dev/null || skip_all "no ip (iproute2) for the bridge and namespace"
-modprobe tun 2>/dev/null
-modprobe bridge 2>/dev/null
-modprobe veth 2>/dev/null
-if ! ip link add "$br" type bridge 2>/dev/null ||
-	! ip netns add "$ns" 2>/dev/null ||
-	! ip link add "kv${$}a" type veth peer name "kv${$}b" 2>/dev/null; then
-	skip_all "cannot make a bridge, a veth pair and a network namespace here"
-fi
-ip link set "$br" up
-ip link set "kv${$}a" master "$br" up
-ip link set "kv${$}b" netns "$ns"
-ip -n "$ns" link set lo up
-ip -n "$ns" addr add 10.0.0.1/24 dev "kv${$}b"
-ip -n "$ns" link set "kv${$}b" up
+test_net "$br" "$ns" "kv$$"
 # The listener's stdin stays open: at its EOF busybox nc would half-close
 # the connection and the guest's nc, seeing that, would stop early.
 sleep "$limit" | ip netns exec "$ns" busybox nc -l -p 5000 >"$tmp/recv" 2>/dev/null &
@@ -93,14 +77,7 @@ else
 	not_ok "its tap is a port of the bridge # tap '$tap'; ports: $(ip -o link show master "$br" 2>&1 | cut -d: -f2 | tr '\n' ' ')"
 fi
 
-start=$(date +%s)
-while [ $(($(date +%s) - start)) -lt "$limit" ]; do
-	sleep 2
-	case $("$kestrel" domstate "$dom" 2>/dev/null) in
-	"shut off" | crashed | "") break ;;
-	esac
-done
-"$kestrel" console "$dom" --dump 2>/dev/null | tr -d '\r' >"$tmp/con"
+wait_stopped "$dom" "$tmp/con"
 why="$(grep -E '^net:|virtio|Kernel panic' "$tmp/con" | tail -n 4 | tr '\n' '|')"
 
 if grep -q "^net: eth0 52:54:00:4b:e5:01" "$tmp/con"; then
@@ -166,14 +143,7 @@ if grep -q "^ *<link state='down'/>" "$tmp/down.dump"; then
 else
 	not_ok "its live dumpxml keeps <link state='down'/> # $(grep -A6 '<interface' "$tmp/down.dump" | tr '\n' ' ')"
 fi
-start=$(date +%s)
-while [ $(($(date +%s) - start)) -lt "$limit" ]; do
-	sleep 2
-	case $("$kestrel" domstate "${dom}d" 2>/dev/null) in
-	"shut off" | crashed | "") break ;;
-	esac
-done
-"$kestrel" console "${dom}d" --dump 2>/dev/null | tr -d '\r' >"$tmp/down.con"
+wait_stopped "${dom}d" "$tmp/down.con"
 why="$(grep -E '^nic:|virtio|Kernel panic' "$tmp/down.con" | tail -n 5 | tr '\n' '|')"
 if grep -q "^nic: eth0 52:54:00:4b:e5:02 carrier 0 flags .*NO-CARRIER" "$tmp/down.con"; then
 	ok "the guest's eth0 has no carrier (NO-CARRIER)"

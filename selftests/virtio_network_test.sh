@@ -138,14 +138,7 @@ else
 	not_ok "its tap is a port of the network's bridge # tap '$tap'; ports: $(ip -o link show master "$br" 2>&1 | cut -d: -f2 | tr '\n' ' ')"
 fi
 
-start=$(date +%s)
-while [ $(($(date +%s) - start)) -lt "$limit" ]; do
-	sleep 2
-	case $("$kestrel" domstate "$dom" 2>/dev/null) in
-	"shut off" | crashed | "") break ;;
-	esac
-done
-"$kestrel" console "$dom" --dump 2>/dev/null | tr -d '\r' >"$tmp/con"
+wait_stopped "$dom" "$tmp/con"
 why="$(grep -E '^dhcp:|virtio|Kernel panic' "$tmp/con" | tail -n 4 | tr '\n' '|')"
 lease=$(sed -n 's|^dhcp: lease \([0-9.]*\)/\([0-9]*\) router \([0-9.]*\).*|\1 \2 \3|p' "$tmp/con")
 set -- $lease
