@@ -23,6 +23,7 @@
 #include <libxml/tree.h>
 
 #include "ctl.h"
+#include "defs.h"
 #include "domxml.h"
 
 /* vshTable's layout (ctl.h); network.c's tables use it too. */
@@ -539,45 +540,69 @@ static void iface_not_found(const char *fmt, const char *iface)
 	ctl_error(fmt, kestrel_mac_parse(iface, mac) ? "dev" : "address", iface);
 }
 
+/* The definition's <link> of @x's device @i, saved in place. */
+static int save_link(struct kestrel_domxml *x, unsigned int i, bool up)
+{
+	char dir[KESTREL_DEFS_PATH_MAX];
+
+	x->devices[i].net.link = up ? KESTREL_DOMXML_LINK_UP :
+				      KESTREL_DOMXML_LINK_DOWN;
+	if (kestrel_defs_dir(dir, sizeof(dir)) || kestrel_def_save(dir, x)) {
+		ctl_error("Failed to update interface link state");
+		ctl_lib_error();
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * virsh's flags: --config changes the definition only; without it a
+ * running domain's link changes (not its definition) and a domain that
+ * is not running has its definition changed.
+ */
 static int cmd_domif_setlink(struct cmd_ctx *ctx)
 {
 	const char *ref = cmd_opt_str(ctx, "domain");
 	const char *iface = cmd_opt_str(ctx, "interface");
 	const char *state = cmd_opt_str(ctx, "state");
 	const struct kestrel_domxml_device *dev;
+	bool config = cmd_opt_bool(ctx, "config");
+	bool up = !strcmp(state, "up");
 	struct kestrel_domxml x;
 	struct ctl_domain d;
 	int ret = -1;
 
-	if (strcmp(state, "up") && strcmp(state, "down")) {
+	if (!up && strcmp(state, "down")) {
 		ctl_error("invalid link state '%s'", state);
 		return -1;
 	}
 	if (ctl_lookup(ctx, ref, &d, true))
 		return -1;
-	if (cmd_opt_bool(ctx, "config") || !d.live) {
-		/* The definition is not edited yet: say so, change nothing. */
+	config = config || !d.live;
+	if (config && !d.persistent) {
 		ctl_error("Failed to update interface link state");
-		ctl_error(d.live ? "this function is not supported: --config (the definition keeps its <link>)" :
-			  "Requested operation is not valid: domain is not running");
+		ctl_error("Requested operation is not valid: cannot change persistent config of a transient domain");
 		kestrel_domain_info_clear(&d.info);
 		return -1;
 	}
-	if (load_model(ctx, &d, false, &x)) {
+	if (load_model(ctx, &d, config, &x)) {
 		kestrel_domain_info_clear(&d.info);
 		return -1;
 	}
 	dev = find_iface(&x, iface);
 	if (!dev) {
 		iface_not_found("interface (%s: %s) not found", iface);
+	} else if (config) {
+		ret = save_link(&x, dev - x.devices, up);
 	} else if (kestrel_device_set_link(ctx->conn, d.info.id, dev->slot,
-					   !strcmp(state, "up"))) {
+					   up)) {
 		ctl_error("Failed to update interface link state");
 		ctl_lib_error();
 	} else {
-		printf("Device updated successfully\n");
 		ret = 0;
 	}
+	if (!ret)
+		printf("Device updated successfully\n");
 	kestrel_domxml_free(&x);
 	kestrel_domain_info_clear(&d.info);
 	return ret;
@@ -763,7 +788,7 @@ const struct cmd_def device_cmds[] = {
 	  opts_domifstat },
 	{ "domif-setlink", cmd_domif_setlink, MONITOR,
 	  "set link state of a virtual interface",
-	  "Set link state of a running domain's virtual interface, as its guest sees it (the running domain only: --config is not supported yet).",
+	  "Set link state of a domain's virtual interface: a running domain's as its guest sees it, or (--config, or a domain that is not running) its definition's.",
 	  opts_domif_setlink },
 	{ "domif-getlink", cmd_domif_getlink, MONITOR,
 	  "get link state of a virtual interface",

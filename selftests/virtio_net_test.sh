@@ -10,11 +10,12 @@
 # <link state='down'/>: its eth0 has no carrier and nothing passes.  A
 # third (kestrel.test=link) starts with the link down; domif-setlink
 # brings it up (the guest sees the carrier and pings) and down again.
+# A defined domain's link changes in its definition (--config).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=${TMPDIR:-/tmp}/kestrel-vnet.$$
 limit=${KESTREL_LINUX_BOOT_TIMEOUT:-300}
-plan=19
+plan=22
 mkdir -p "$tmp"
 . "$top/selftests/linux_lib.sh"
 dom=vnet$$
@@ -25,6 +26,7 @@ cleanup() {
 	"$kestrel" destroy "$dom" >/dev/null 2>&1
 	"$kestrel" destroy "${dom}d" >/dev/null 2>&1
 	"$kestrel" destroy "${dom}l" >/dev/null 2>&1
+	"$kestrel" undefine "${dom}c" >/dev/null 2>&1
 	[ -n "$lpid" ] && kill "$lpid" 2>/dev/null
 	test_net_del "$br" "$ns" "kv$$"
 	rm -rf "$tmp"
@@ -232,5 +234,37 @@ if [ $rc -eq 1 ] && [ "$out" = "error: interface (dev: nosuch0) not found" ] &&
 else
 	not_ok "domif-setlink on an unknown interface # rc $rc: $out"
 fi
+out=$("$kestrel" domif-setlink "${dom}l" "$ltap" up --config 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && printf '%s\n' "$out" |
+	grep -q "^error: Requested operation is not valid: cannot change persistent config of a transient domain$"; then
+	ok "domif-setlink --config on a transient domain is refused in virsh's words"
+else
+	not_ok "domif-setlink --config on a transient domain is refused # rc $rc: $(printf '%s' "$out" | tr '\n' '|')"
+fi
 "$kestrel" destroy "${dom}l" >/dev/null 2>&1
+
+# A defined (persistent, not running) domain: the definition's <link>.
+sed -e "s|<name>$dom</name>|<name>${dom}c</name>|" "$tmp/$dom.xml" >"$tmp/${dom}c.xml"
+if ! out=$("$kestrel" define "$tmp/${dom}c.xml" 2>&1); then
+	not_ok "domif-setlink --config on a defined domain # define: $out"
+	not_ok "domif-setlink on a domain that is not running # no definition"
+	exit 1
+fi
+out=$("$kestrel" domif-setlink "${dom}c" 52:54:00:4b:e5:01 down --config 2>&1)
+got=$("$kestrel" domif-getlink "${dom}c" 52:54:00:4b:e5:01 --config 2>&1)
+if [ "$out" = "Device updated successfully" ] && [ "$got" = "52:54:00:4b:e5:01 down" ] &&
+	"$kestrel" dumpxml "${dom}c" --inactive 2>&1 | grep -q "<link state='down'/>"; then
+	ok "domif-setlink --config writes <link state='down'/> into the definition"
+else
+	not_ok "domif-setlink --config writes the definition # '$out', getlink '$got': $("$kestrel" dumpxml "${dom}c" --inactive 2>&1 | grep -A5 '<interface' | tr '\n' ' ')"
+fi
+out=$("$kestrel" domif-setlink "${dom}c" 52:54:00:4b:e5:01 up 2>&1)
+got=$("$kestrel" domif-getlink "${dom}c" 52:54:00:4b:e5:01 2>&1)
+if [ "$out" = "Device updated successfully" ] && [ "$got" = "52:54:00:4b:e5:01 up" ]; then
+	ok "without --config, a domain that is not running has its definition changed"
+else
+	not_ok "a domain that is not running has its definition changed # '$out', getlink '$got'"
+fi
+"$kestrel" undefine "${dom}c" >/dev/null 2>&1
 [ $fails -eq 0 ]
