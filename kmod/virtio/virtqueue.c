@@ -264,6 +264,25 @@ static int vq_add_seg(struct kestrel_vq *vq, struct kestrel_vq_chain *c,
 }
 
 /*
+ * A descriptor with INDIRECT (of either format): the feature negotiated,
+ * no NEXT beside it, a table of 1 to size entries that does not wrap.
+ * Its WRITE flag is ignored.
+ */
+static int vq_check_indirect(struct kestrel_vq *vq, u16 flags, u64 addr,
+			     u32 len)
+{
+	if (!vq->indirect)
+		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_FEATURE, -EINVAL);
+	if (flags & KESTREL_VRING_DESC_F_NEXT)
+		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_NEXT, -EINVAL);
+	if (!len || len % VQ_DESC_SIZE || len / VQ_DESC_SIZE > vq->size)
+		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_LEN, -EINVAL);
+	if (addr + (len - 1) < addr)
+		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_ADDR, -EFAULT);
+	return 0;
+}
+
+/*
  * Walk the chain at @head: at most size descriptors in the table, the last
  * of which may point to an indirect table walked the same way.  Each step
  * counts against the current table's length, so a loop ends as "too long".
@@ -298,20 +317,9 @@ static int vq_walk(struct kestrel_vq *vq, u16 head, struct kestrel_vq_chain *c)
 			if (indirect)
 				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_NESTED,
 						-EINVAL);
-			if (!vq->indirect)
-				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_FEATURE,
-						-EINVAL);
-			if (flags & KESTREL_VRING_DESC_F_NEXT)
-				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_NEXT,
-						-EINVAL);
-			if (!len || len % VQ_DESC_SIZE ||
-			    len / VQ_DESC_SIZE > vq->size)
-				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_LEN,
-						-EINVAL);
-			if (addr + (len - 1) < addr)
-				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_ADDR,
-						-EFAULT);
-			/* The WRITE flag of this descriptor is ignored. */
+			ret = vq_check_indirect(vq, flags, addr, len);
+			if (ret)
+				return ret;
 			table = addr;
 			entries = len / VQ_DESC_SIZE;
 			indirect = true;
@@ -406,16 +414,15 @@ static int vq_packed_peek(struct kestrel_vq *vq)
 	return vq_pdesc_avail(flags, vq->avail_wrap);
 }
 
-/* An indirect table: @len bytes at @addr of packed descriptors. */
+/*
+ * An indirect table: @len bytes at @addr of packed descriptors, checked
+ * by vq_check_indirect().
+ */
 static int vq_packed_table(struct kestrel_vq *vq, struct kestrel_vq_chain *c,
 			   u64 addr, u32 len)
 {
 	u32 i;
 
-	if (!len || len % VQ_DESC_SIZE || len / VQ_DESC_SIZE > vq->size)
-		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_LEN, -EINVAL);
-	if (addr + (len - 1) < addr)
-		return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_ADDR, -EFAULT);
 	for (i = 0; i < len / VQ_DESC_SIZE; i++) {
 		struct vq_pdesc d;
 		u16 flags;
@@ -477,14 +484,8 @@ static int vq_packed_pop(struct kestrel_vq *vq, struct kestrel_vq_chain *c)
 		id = le16_to_cpu(d.id);
 
 		if (flags & KESTREL_VRING_DESC_F_INDIRECT) {
-			if (!vq->indirect)
-				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_FEATURE,
-						-EINVAL);
-			if (flags & KESTREL_VRING_DESC_F_NEXT)
-				return vq_break(vq, KESTREL_VQ_ERR_INDIRECT_NEXT,
-						-EINVAL);
-			/* The WRITE flag of this descriptor is ignored. */
-			ret = vq_packed_table(vq, c, addr, len);
+			ret = vq_check_indirect(vq, flags, addr, len) ?:
+			      vq_packed_table(vq, c, addr, len);
 			if (ret)
 				return ret;
 			break;
