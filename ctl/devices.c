@@ -52,24 +52,30 @@ void ctl_print_table(const char *const *cells, size_t ncols, size_t nrows)
 	}
 }
 
-/*
- * The model reads a generated tap name (ktapN) as no name, as libvirt
- * reads vnetN in a definition; the kernel's XML has the name the tap
- * got.  Put those back: the model keeps the <interface>s in document
- * order.
- */
-static void restore_tap_names(const char *xml, struct kestrel_domxml *x)
+static xmlDocPtr read_xml(const char *xml)
 {
-	xmlNodePtr root, devs, n, t;
-	unsigned int i = 0;
-	xmlDocPtr doc;
+	return xmlReadMemory(xml, strlen(xml), NULL, NULL,
+			     XML_PARSE_NONET | XML_PARSE_NOERROR |
+			     XML_PARSE_NOWARNING);
+}
 
-	doc = xmlReadMemory(xml, strlen(xml), NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
-	if (!doc)
-		return;
-	root = xmlDocGetRootElement(doc);
+/*
+ * @fn on each <interface> of @doc's <devices> with model @x's network
+ * device for it: the model keeps them in document order.  Stops at the
+ * first negative return of @fn and returns it; otherwise the number of
+ * calls that returned > 0.
+ */
+static int for_each_iface(xmlDocPtr doc, struct kestrel_domxml *x,
+			  int (*fn)(xmlNodePtr n,
+				    struct kestrel_domxml_device *dev,
+				    void *arg),
+			  void *arg)
+{
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlNodePtr devs, n;
+	unsigned int i = 0;
+	int ret, count = 0;
+
 	for (devs = root ? root->children : NULL; devs; devs = devs->next)
 		if (devs->type == XML_ELEMENT_NODE &&
 		    !xmlStrcmp(devs->name, BAD_CAST "devices"))
@@ -82,21 +88,48 @@ static void restore_tap_names(const char *xml, struct kestrel_domxml *x)
 			i++;
 		if (i == x->nr_devices)
 			break;
-		for (t = n->children; t; t = t->next) {
-			xmlChar *dev;
-
-			if (t->type != XML_ELEMENT_NODE ||
-			    xmlStrcmp(t->name, BAD_CAST "target"))
-				continue;
-			dev = xmlGetProp(t, BAD_CAST "dev");
-			if (dev && !*x->devices[i].net.target)
-				snprintf(x->devices[i].net.target,
-					 sizeof(x->devices[i].net.target), "%s",
-					 (const char *)dev);
-			xmlFree(dev);
-		}
-		i++;
+		ret = fn(n, &x->devices[i++], arg);
+		if (ret < 0)
+			return ret;
+		count += ret > 0;
 	}
+	return count;
+}
+
+/* <interface> @n's <target dev> into @dev when the model has none. */
+static int restore_tap_name(xmlNodePtr n, struct kestrel_domxml_device *dev,
+			    void *arg)
+{
+	xmlNodePtr t;
+
+	(void)arg;
+	for (t = n->children; t; t = t->next) {
+		xmlChar *name;
+
+		if (t->type != XML_ELEMENT_NODE ||
+		    xmlStrcmp(t->name, BAD_CAST "target"))
+			continue;
+		name = xmlGetProp(t, BAD_CAST "dev");
+		if (name && !*dev->net.target)
+			snprintf(dev->net.target, sizeof(dev->net.target), "%s",
+				 (const char *)name);
+		xmlFree(name);
+	}
+	return 0;
+}
+
+/*
+ * The model reads a generated tap name (ktapN) as no name, as libvirt
+ * reads vnetN in a definition; the kernel's XML has the name the tap
+ * got.  Put those back.
+ */
+static void restore_tap_names(const char *xml, struct kestrel_domxml *x)
+{
+	xmlDocPtr doc = read_xml(xml);
+
+	if (!doc)
+		return;
+	for_each_iface(doc, x, restore_tap_name, NULL);
 	xmlFreeDoc(doc);
 }
 
@@ -478,17 +511,22 @@ static int set_link_elem(xmlNodePtr n, bool down)
 	return 1;
 }
 
+/* for_each_iface: @n's <link> as the module's counters @arg say. */
+static int live_link(xmlNodePtr n, struct kestrel_domxml_device *dev,
+		     void *arg)
+{
+	const struct kestrel_device_stats *s = dev_counters(arg, dev);
+
+	return s ? set_link_elem(n, s->link_down) : 0;
+}
+
 char *ctl_xml_live_links(struct cmd_ctx *ctx, const struct ctl_domain *d)
 {
-	const struct kestrel_device_stats *s;
 	struct kestrel_domain_stats st;
-	xmlNodePtr root, devs = NULL, n;
 	struct kestrel_domxml x;
 	xmlBufferPtr buf = NULL;
 	char *out = NULL;
 	xmlDocPtr doc;
-	unsigned int i = 0;
-	int err = 0, changed = 0;
 
 	if (!d->live || !d->info.xml ||
 	    kestrel_domain_stats(ctx->conn, d->info.id, &st))
@@ -496,34 +534,12 @@ char *ctl_xml_live_links(struct cmd_ctx *ctx, const struct ctl_domain *d)
 	kestrel_domxml_init(&x);
 	if (kestrel_domxml_parse(d->info.xml, strlen(d->info.xml), &x))
 		return NULL;
-	doc = xmlReadMemory(d->info.xml, strlen(d->info.xml), NULL, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	for (n = root ? root->children : NULL; n && !devs; n = n->next)
-		if (n->type == XML_ELEMENT_NODE &&
-		    !xmlStrcmp(n->name, BAD_CAST "devices"))
-			devs = n;
-	/* The model keeps the <interface>s in document order. */
-	for (n = devs ? devs->children : NULL; n && !err; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE ||
-		    xmlStrcmp(n->name, BAD_CAST "interface"))
-			continue;
-		while (i < x.nr_devices && x.devices[i].type != KESTREL_DEV_NET)
-			i++;
-		if (i == x.nr_devices)
-			break;
-		s = dev_counters(&st, &x.devices[i++]);
-		err = s ? set_link_elem(n, s->link_down) : 0;
-		if (err > 0) {
-			changed = 1;
-			err = 0;
-		}
-	}
+	doc = read_xml(d->info.xml);
 	/* Unchanged: NULL, and the kernel's text is printed as it is. */
-	if (root && !err && changed) {
+	if (doc && for_each_iface(doc, &x, live_link, &st) > 0) {
 		buf = xmlBufferCreate();
-		if (buf && xmlNodeDump(buf, doc, root, 0, 0) >= 0)
+		if (buf && xmlNodeDump(buf, doc, xmlDocGetRootElement(doc),
+				       0, 0) >= 0)
 			out = strdup((const char *)xmlBufferContent(buf));
 	}
 	xmlBufferFree(buf);
@@ -540,13 +556,38 @@ static void iface_not_found(const char *fmt, const char *iface)
 	ctl_error(fmt, kestrel_mac_parse(iface, mac) ? "dev" : "address", iface);
 }
 
-/* The definition's <link> of @x's device @i, saved in place. */
-static int save_link(struct kestrel_domxml *x, unsigned int i, bool up)
+/*
+ * Domain @d's model (@inactive: its definition's) and its interface named
+ * @iface (tap or MAC).  NULL when either fails, printed (@not_found:
+ * virsh's words for a missing interface), with @x and @d released.
+ */
+static struct kestrel_domxml_device *
+load_iface(struct cmd_ctx *ctx, struct ctl_domain *d, bool inactive,
+	   struct kestrel_domxml *x, const char *iface, const char *not_found)
+{
+	const struct kestrel_domxml_device *dev;
+
+	if (load_model(ctx, d, inactive, x)) {
+		kestrel_domain_info_clear(&d->info);
+		return NULL;
+	}
+	dev = find_iface(x, iface);
+	if (!dev) {
+		iface_not_found(not_found, iface);
+		kestrel_domxml_free(x);
+		kestrel_domain_info_clear(&d->info);
+		return NULL;
+	}
+	return &x->devices[dev - x->devices];
+}
+
+/* Definition @x with @dev's <link> set, saved in place. */
+static int save_link(const struct kestrel_domxml *x,
+		     struct kestrel_domxml_device *dev, bool up)
 {
 	char dir[KESTREL_DEFS_PATH_MAX];
 
-	x->devices[i].net.link = up ? KESTREL_DOMXML_LINK_UP :
-				      KESTREL_DOMXML_LINK_DOWN;
+	dev->net.link = up ? KESTREL_DOMXML_LINK_UP : KESTREL_DOMXML_LINK_DOWN;
 	if (kestrel_defs_dir(dir, sizeof(dir)) || kestrel_def_save(dir, x)) {
 		ctl_error("Failed to update interface link state");
 		ctl_lib_error();
@@ -565,7 +606,7 @@ static int cmd_domif_setlink(struct cmd_ctx *ctx)
 	const char *ref = cmd_opt_str(ctx, "domain");
 	const char *iface = cmd_opt_str(ctx, "interface");
 	const char *state = cmd_opt_str(ctx, "state");
-	const struct kestrel_domxml_device *dev;
+	struct kestrel_domxml_device *dev;
 	bool config = cmd_opt_bool(ctx, "config");
 	bool up = !strcmp(state, "up");
 	struct kestrel_domxml x;
@@ -585,15 +626,12 @@ static int cmd_domif_setlink(struct cmd_ctx *ctx)
 		kestrel_domain_info_clear(&d.info);
 		return -1;
 	}
-	if (load_model(ctx, &d, config, &x)) {
-		kestrel_domain_info_clear(&d.info);
+	dev = load_iface(ctx, &d, config, &x, iface,
+			 "interface (%s: %s) not found");
+	if (!dev)
 		return -1;
-	}
-	dev = find_iface(&x, iface);
-	if (!dev) {
-		iface_not_found("interface (%s: %s) not found", iface);
-	} else if (config) {
-		ret = save_link(&x, dev - x.devices, up);
+	if (config) {
+		ret = save_link(&x, dev, up);
 	} else if (kestrel_device_set_link(ctx->conn, d.info.id, dev->slot,
 					   up)) {
 		ctl_error("Failed to update interface link state");
@@ -621,17 +659,10 @@ static int cmd_domif_getlink(struct cmd_ctx *ctx)
 
 	if (ctl_lookup(ctx, cmd_opt_str(ctx, "domain"), &d, true))
 		return -1;
-	if (load_model(ctx, &d, config, &x)) {
-		kestrel_domain_info_clear(&d.info);
+	dev = load_iface(ctx, &d, config, &x, iface,
+			 "Interface (%s: %s) not found.");
+	if (!dev)
 		return -1;
-	}
-	dev = find_iface(&x, iface);
-	if (!dev) {
-		iface_not_found("Interface (%s: %s) not found.", iface);
-		kestrel_domxml_free(&x);
-		kestrel_domain_info_clear(&d.info);
-		return -1;
-	}
 	/* A running domain: the module's state; otherwise the XML's. */
 	down = dev->net.link == KESTREL_DOMXML_LINK_DOWN;
 	if (!config && d.live) {
