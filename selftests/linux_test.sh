@@ -207,12 +207,30 @@ wait_for() {
 
 # boot NAME: wait for userspace; on failure $why says what happened and
 # the status tells a stall/timeout (1, 3: not there yet) from a failure.
+# On the SVM test host a guest that crashes before userspace boots once
+# more: QEMU's emulated SVM crashes guests (kvm_amd's too) when vCPUs of
+# several domains take turns on its CPUs (README, "Known problem"), and
+# these scenarios run in parallel.  The retry is noted in the output.
 boot() {
-	if ! create "$1"; then
-		why="kestrel create failed: $(tr '\n' ' ' <"$tmp/$1.create")"
-		return 5
-	fi
-	wait_for "$1" "$marker"
+	_try=1
+	while :; do
+		if ! create "$1"; then
+			why="kestrel create failed: $(tr '\n' ' ' <"$tmp/$1.create")"
+			return 5
+		fi
+		wait_for "$1" "$marker"
+		_st=$?
+		case $_st in 2 | 4) ;; *) return $_st ;; esac
+		if [ $_try -ge 2 ] || [ "$bochs" = 1 ]; then
+			return $_st
+		fi
+		note "$1 crashed before userspace, booting it once more: $why" >>"$tmp/notes"
+		destroy "$1"
+		# The first try's console session and its fifo go with it.
+		kill "$(cat "$tmp/pid.in.$1")" "$(cat "$tmp/pid.con.$1")" 2>/dev/null
+		rm -f "$tmp/$1.in" "$tmp/pid.in.$1" "$tmp/pid.con.$1"
+		_try=2
+	done
 }
 
 # boot_verdict SLOT DESC STATUS: userspace reached, a gap, or a failure.
@@ -486,9 +504,18 @@ sc_clock() {
 		return
 	fi
 	verdict $s_cpus2 "the guest counts 2 CPUs ('cpus: 2')" grep -q '^cpus: 2.\{0,1\}$' "$tmp/$n.con" "$tmp/$n.stream"
-	# CPUID says the TSC is invariant, so Linux keeps it with two vCPUs
-	# rather than fall back to the ACPI PM timer (a port exit per read).
-	verdict $s_tsc2 "the 2-vCPU guest keeps the TSC as its clocksource" grep -q '^clocksource: tsc' "$tmp/$n.con" "$tmp/$n.stream"
+	# CPUID says the TSC is invariant, so Linux does not call two vCPUs'
+	# TSCs unsynchronized (a silent fall back to the ACPI PM timer, a
+	# port exit per read).  Its clocksource watchdog may still drop the
+	# TSC when a loaded test host delays a read: that says so on the
+	# console (a warning) and is the guest's call, not the fall back.
+	if grep -q '^clocksource: tsc' "$tmp/$n.con" "$tmp/$n.stream"; then
+		pass $s_tsc2 "the 2-vCPU guest keeps the TSC as its clocksource"
+	elif grep -q "Marking clocksource 'tsc[^']*' as unstable" "$tmp/$n.con"; then
+		pass $s_tsc2 "the 2-vCPU guest took the TSC; its watchdog dropped it under load ($(grep -o "Marking clocksource 'tsc[^']*' as unstable[^|]*" "$tmp/$n.con" | head -n 1 | tr -d '\r'))"
+	else
+		fail $s_tsc2 "the 2-vCPU guest keeps the TSC as its clocksource # $(grep -ihE '^clocksource:|tsc|watchdog' "$tmp/$n.con" | tr -d '\r' | head -n 6 | tr '\n' '|')"
+	fi
 	if ! wait_for $n "clock: " 1 60; then
 		fail $s_clock "guest time # no clock lines: $why"
 		destroy $n
